@@ -1,0 +1,117 @@
+// Command carepost-dev runs CarePost on this machine, with no AWS account:
+//
+//	carepost-dev run                 the whole product: emulators, resources, demo data, API and workers
+//	carepost-dev emulators [-- CMD]  only the emulators (test ports with -test); runs CMD against them
+//
+// It is a development tool: it is never deployed and no Lambda imports it.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/carepost/carepost/shared/emulators"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	switch os.Args[1] {
+	case "emulators":
+		err = runEmulators(ctx, os.Args[2:])
+	case "run":
+		err = runStack(ctx, os.Args[2:])
+	default:
+		usage()
+	}
+	var exit exitCode
+	if errors.As(err, &exit) {
+		os.Exit(int(exit))
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "carepost-dev:", err)
+		os.Exit(1)
+	}
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: carepost-dev run | carepost-dev emulators [-test] [-- command args...]")
+	os.Exit(2)
+}
+
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+// projectRoot finds the directory holding go.mod and .local/.
+func projectRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "emulators", "install.sh")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("run carepost-dev from inside the CarePost checkout")
+		}
+		dir = parent
+	}
+}
+
+func runEmulators(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("emulators", flag.ExitOnError)
+	test := fs.Bool("test", false, "use the test ports (so tests can run beside `make run`)")
+	quiet := fs.Bool("quiet", false, "do not echo the emulators' own output")
+	fs.Parse(args)
+	root, err := projectRoot()
+	if err != nil {
+		return err
+	}
+	ports := emulators.DevPorts
+	if *test {
+		ports = emulators.TestPorts
+	}
+	logs := os.Stderr
+	if *quiet {
+		logs = nil
+	}
+	fmt.Fprintln(os.Stderr, "==> starting emulators: DynamoDB Local, moto (KMS, S3), SQS, SES v2 on 127.0.0.1")
+	set, err := emulators.Start(ctx, root, ports, writerOrNil(logs))
+	if err != nil {
+		return err
+	}
+	defer set.Stop()
+	fmt.Fprintf(os.Stderr, "==> emulators up: DynamoDB :%d, KMS/S3 :%d, SQS :%d, SES :%d\n", ports.DynamoDB, ports.Moto, ports.SQS, ports.SES)
+	if fs.NArg() == 0 {
+		for _, kv := range ports.Env() {
+			fmt.Println("export " + kv)
+		}
+		fmt.Fprintln(os.Stderr, "==> press Ctrl-C to stop them")
+		<-ctx.Done()
+		return nil
+	}
+	cmd := exec.CommandContext(ctx, fs.Arg(0), fs.Args()[1:]...)
+	cmd.Env = append(os.Environ(), ports.Env()...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	err = cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return exitCode(ee.ExitCode())
+	}
+	return err
+}
