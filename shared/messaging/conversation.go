@@ -1,0 +1,308 @@
+package messaging
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/carepost/carepost/shared/carepost"
+)
+
+// Reply adds a message to a thread. Replying to a closed thread reopens it:
+// never a dead end.
+func (s *Service) Reply(ctx context.Context, r Request, threadID string, in ReplyInput) (PostResult, error) {
+	return s.post(ctx, r, threadID, in, "")
+}
+
+// RetractInput retracts the caller's own last message and carries the
+// correction; the original stays on record, marked retracted.
+type RetractInput struct {
+	Body string `json:"body"`
+}
+
+// Retract stores a correction that retracts messageID.
+func (s *Service) Retract(ctx context.Context, r Request, threadID, messageID string, in RetractInput) (PostResult, error) {
+	return s.post(ctx, r, threadID, ReplyInput{Body: in.Body}, messageID)
+}
+
+func (s *Service) post(ctx context.Context, r Request, threadID string, in ReplyInput, retracts string) (PostResult, error) {
+	p := r.Principal
+	now := s.now()
+	action := "message.create"
+	if retracts != "" {
+		action = "message.retract"
+	}
+	if err := validText("body", in.Body, MaxBody, in.Form == nil); err != nil {
+		return PostResult{}, err
+	}
+	t, err := s.visibleThread(ctx, p, threadID, action)
+	if err != nil {
+		return PostResult{}, err
+	}
+	if !canWrite(p, t, now) {
+		_ = s.audit(ctx, p, action, t.PatientID, "thread/"+t.ID, "denied")
+		return PostResult{}, carepost.Errorf(carepost.CodeForbidden, "you may read this thread but not write to it")
+	}
+	fromPatient := p.Role == carepost.RolePatient || p.Role == carepost.RoleProxy
+	practice, err := s.Store.Practice(ctx, p.PracticeID)
+	if err != nil {
+		return PostResult{}, err
+	}
+	if practice.Suspended {
+		return PostResult{}, carepost.Errorf(carepost.CodeForbidden, "this practice is suspended")
+	}
+	a, err := s.assess(practice, "", "", in.Body, in.Form, fromPatient)
+	if err != nil {
+		return PostResult{}, err
+	}
+	consentVersion := 0
+	if fromPatient {
+		if consentVersion, err = s.consent(ctx, p, t.PatientID); err != nil {
+			return PostResult{}, err
+		}
+	}
+	if retracts != "" {
+		// Only the sender's own last message may be retracted.
+		if t.LastMessageID != retracts {
+			return PostResult{}, carepost.Errorf(carepost.CodeConflict, "only the last message of a thread can be retracted")
+		}
+		last, err := s.Store.Message(ctx, t.PracticeID, t.ID, retracts)
+		if err != nil {
+			return PostResult{}, err
+		}
+		if last.SenderID != p.Subject || last.Kind == carepost.KindRetraction {
+			return PostResult{}, carepost.Errorf(carepost.CodeForbidden, "you can retract only your own last message")
+		}
+	}
+	mid := s.NewID()
+	if r.IdempotencyKey != "" {
+		mid = derivedID("message", p.PracticeID, p.Subject, r.IdempotencyKey)
+	}
+	kind := carepost.KindPatient
+	if !fromPatient {
+		kind = carepost.KindStaff
+	}
+	if retracts != "" {
+		kind = carepost.KindRetraction
+	}
+	m := carepost.Message{
+		PracticeID: p.PracticeID, ThreadID: t.ID, ID: mid, Kind: kind, SenderID: p.Subject, SenderRole: p.Role, SenderName: staffName(p),
+		Sent: now, Body: in.Body, Form: in.Form, Retracts: retracts, InResponseTo: t.LastMessageID, ConsentVersion: consentVersion,
+		Urgent: a.urgent.Urgent, Flags: flagStrings(a.urgent),
+	}
+	next := t
+	next.Updated = now
+	next.MessageCount++
+	next.LastMessageID = mid
+	next.Priority = t.Priority.Raise(a.priority)
+	if a.urgent.Urgent {
+		next.Urgent = true
+	}
+	switch {
+	case fromPatient && t.Status == carepost.StatusClosed:
+		next.Status = carepost.StatusReopened
+		next.Owner = practice.Cover(t.Owner, now)
+		next.Triaged = false // the reopened thread goes through triage again
+	case fromPatient && t.Status == carepost.StatusWaitingPatient:
+		next.Status = carepost.StatusOpen
+		next.Triaged = false
+	case fromPatient:
+		next.Triaged = false
+	case !fromPatient:
+		if t.Status != carepost.StatusClosed {
+			next.Status = carepost.StatusWaitingPatient
+		}
+		next.Overdue = false
+	}
+	rec, err := s.sealMessage(ctx, m)
+	if err != nil {
+		return PostResult{}, err
+	}
+	rec.RequestHash = r.RequestHash
+	err = s.Store.AppendMessage(ctx, rec, carepost.ThreadChange{PracticeID: t.PracticeID, ThreadID: t.ID, Version: t.Version, Set: next})
+	if err != nil {
+		if carepost.ErrorCode(err) != carepost.CodeConflict {
+			return PostResult{}, err
+		}
+		return s.replayPost(ctx, r, t, mid, next, practice)
+	}
+	next.Version++
+	if err := s.audit(ctx, p, action, t.PatientID, "thread/"+t.ID+"/message/"+mid, "ok"); err != nil {
+		return PostResult{}, err
+	}
+	if err := s.publishNew(ctx, next, m, fromPatient); err != nil {
+		return PostResult{}, err
+	}
+	return PostResult{Thread: refOf(next), Message: MessageRef{ID: mid, Sent: now}, Urgent: adviceFor(practice, a.urgent)}, nil
+}
+
+// replayPost handles a conflict on append: either the message exists (a
+// retry: answer from it, finishing the thread update if it was lost), or the
+// thread moved under us (retry the whole call once with fresh state).
+func (s *Service) replayPost(ctx context.Context, r Request, t carepost.ThreadRecord, mid string, next carepost.ThreadRecord, practice carepost.Practice) (PostResult, error) {
+	stored, err := s.Store.Message(ctx, t.PracticeID, t.ID, mid)
+	if carepost.ErrorCode(err) == carepost.CodeNotFound {
+		// The message is not there: the thread version moved (someone else
+		// wrote). The client may simply retry.
+		return PostResult{}, carepost.Errorf(carepost.CodeConflict, "the thread changed while you were writing; retry")
+	}
+	if err != nil {
+		return PostResult{}, err
+	}
+	if r.IdempotencyKey == "" || stored.RequestHash != r.RequestHash {
+		return PostResult{}, carepost.Errorf(carepost.CodeIdempotencyMismatch, "this Idempotency-Key was used with a different request body")
+	}
+	cur, err := s.Store.Thread(ctx, t.PracticeID, t.ID)
+	if err != nil {
+		return PostResult{}, err
+	}
+	if cur.LastMessageID != mid && cur.Version == t.Version {
+		// Crash after the message write, before the thread update.
+		if err := s.Store.UpdateThread(ctx, carepost.ThreadChange{PracticeID: t.PracticeID, ThreadID: t.ID, Version: t.Version, Set: next}); err != nil {
+			return PostResult{}, err
+		}
+		cur = next
+		cur.Version++
+		if err := s.publishNew(ctx, cur, stored.Message, stored.Kind != carepost.KindStaff); err != nil {
+			return PostResult{}, err
+		}
+	}
+	return PostResult{Thread: refOf(cur), Message: MessageRef{ID: stored.ID, Sent: stored.Sent}}, nil
+}
+
+// Get returns a thread with its decrypted messages and read receipts.
+func (s *Service) Get(ctx context.Context, p carepost.Principal, threadID string) (ThreadDetail, error) {
+	t, err := s.visibleThread(ctx, p, threadID, "thread.read")
+	if err != nil {
+		return ThreadDetail{}, err
+	}
+	subject, err := s.openSubject(ctx, t)
+	if err != nil {
+		return ThreadDetail{}, err
+	}
+	recs, err := s.Store.Messages(ctx, t.PracticeID, t.ID)
+	if err != nil {
+		return ThreadDetail{}, err
+	}
+	d := ThreadDetail{Thread: viewOf(t, subject), Messages: make([]MessageView, 0, len(recs))}
+	retractedBy := map[string]string{}
+	for _, rec := range recs {
+		if rec.Retracts != "" {
+			retractedBy[rec.Retracts] = rec.ID
+		}
+	}
+	for _, rec := range recs {
+		m, err := s.openMessage(ctx, rec)
+		if err != nil {
+			return ThreadDetail{}, err // integrity failures are errors, never skipped
+		}
+		d.Messages = append(d.Messages, MessageView{
+			ID: m.ID, Kind: m.Kind, SenderID: m.SenderID, SenderRole: m.SenderRole, SenderName: m.SenderName, Sent: m.Sent,
+			Body: m.Body, Form: m.Form, Retracts: m.Retracts, RetractedBy: retractedBy[m.ID], ConsentVersion: m.ConsentVersion,
+			Urgent: m.Urgent, Flags: m.Flags, Attachments: m.Attachments,
+		})
+	}
+	if d.Reads, err = s.Store.ReadReceipts(ctx, t.PracticeID, t.ID); err != nil {
+		return ThreadDetail{}, err
+	}
+	if d.Reads == nil {
+		d.Reads = []carepost.ReadReceipt{}
+	}
+	if err := s.audit(ctx, p, "thread.read", t.PatientID, "thread/"+t.ID, "ok"); err != nil {
+		return ThreadDetail{}, err
+	}
+	if p.Role == carepost.RoleClinician && t.FirstReviewed.IsZero() {
+		// Starts the e-visit window; losing this race is harmless.
+		next := t
+		next.FirstReviewed = s.now()
+		_ = s.Store.UpdateThread(ctx, carepost.ThreadChange{PracticeID: t.PracticeID, ThreadID: t.ID, Version: t.Version, Set: next})
+	}
+	return d, nil
+}
+
+// MarkRead records that the caller read the thread up to messageID (the
+// last message when empty). Read status flows both ways: patients see when
+// staff read, staff see when the patient read.
+func (s *Service) MarkRead(ctx context.Context, r Request, threadID, messageID string) (carepost.ReadReceipt, error) {
+	p := r.Principal
+	t, err := s.visibleThread(ctx, p, threadID, "thread.mark_read")
+	if err != nil {
+		return carepost.ReadReceipt{}, err
+	}
+	if messageID == "" {
+		messageID = t.LastMessageID
+	} else if _, err := s.Store.Message(ctx, t.PracticeID, t.ID, messageID); err != nil {
+		return carepost.ReadReceipt{}, err
+	}
+	rr := carepost.ReadReceipt{Subject: p.Subject, Role: p.Role, MessageID: messageID, At: s.now()}
+	if err := s.Store.PutReadReceipt(ctx, t.PracticeID, t.ID, rr); err != nil {
+		return rr, err
+	}
+	return rr, s.audit(ctx, p, "thread.mark_read", t.PatientID, "thread/"+t.ID, "ok")
+}
+
+// ListMine lists the threads of the calling patient, or of the patient a
+// proxy acts for (patientID), newest activity first.
+func (s *Service) ListPatient(ctx context.Context, p carepost.Principal, patientID, cursor string, limit int) (Page[ThreadView], error) {
+	now := s.now()
+	if patientID == "" && p.Role == carepost.RolePatient {
+		patientID = p.PatientID
+	}
+	allowed := false
+	switch {
+	case p.Role == carepost.RolePatient || p.Role == carepost.RoleProxy:
+		allowed = actsFor(p, patientID, "", false, now) || (p.Role == carepost.RoleProxy && hasReadGrant(p, patientID, now))
+	case p.Role == carepost.RoleNurse || p.Role == carepost.RoleClinician || p.Role == carepost.RoleAdmin || p.Role == carepost.RoleFrontDesk:
+		allowed = patientID != ""
+	}
+	if !allowed {
+		_ = s.audit(ctx, p, "thread.list", "", "patient/"+safeID(patientID), "denied")
+		return Page[ThreadView]{}, carepost.NotFound("patient")
+	}
+	limit = clampLimit(limit)
+	scope := "patient/" + patientID
+	after, err := s.openCursor(ctx, p, scope, cursor)
+	if err != nil {
+		return Page[ThreadView]{}, err
+	}
+	out := Page[ThreadView]{Items: []ThreadView{}}
+	for {
+		page, err := s.Store.PatientThreads(ctx, p.PracticeID, patientID, after, limit-len(out.Items))
+		if err != nil {
+			return out, err
+		}
+		for _, t := range page.Items {
+			if !canSee(p, t, now) {
+				continue // e.g. confidential threads for a proxy
+			}
+			subj, err := s.openSubject(ctx, t)
+			if err != nil {
+				return out, err
+			}
+			out.Items = append(out.Items, viewOf(t, subj))
+		}
+		after = page.Next
+		if after == nil || len(out.Items) >= limit {
+			break
+		}
+	}
+	if out.Cursor, err = s.sealCursor(ctx, p, scope, after); err != nil {
+		return out, err
+	}
+	return out, s.audit(ctx, p, "thread.list", patientID, "patient/"+patientID, "ok")
+}
+
+func hasReadGrant(p carepost.Principal, patientID string, now time.Time) bool {
+	g, ok := p.GrantFor(patientID, now)
+	return ok && g.Scope.Read
+}
+
+func clampLimit(n int) int {
+	if n <= 0 {
+		return DefaultLimit
+	}
+	return min(n, MaxLimit)
+}
+
+// trimmed reports whether s has non-space content.
+func trimmed(s string) bool { return strings.TrimSpace(s) != "" }
