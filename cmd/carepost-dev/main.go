@@ -32,6 +32,14 @@ func main() {
 		err = runEmulators(ctx, os.Args[2:])
 	case "run":
 		err = runStack(ctx, os.Args[2:])
+	case "env":
+		ports := emulators.DevPorts
+		if len(os.Args) > 2 && os.Args[2] == "-test" {
+			ports = emulators.TestPorts
+		}
+		for _, kv := range ports.Env() {
+			fmt.Println(kv)
+		}
 	default:
 		usage()
 	}
@@ -46,7 +54,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: carepost-dev run | carepost-dev emulators [-test] [-- command args...]")
+	fmt.Fprintln(os.Stderr, "usage: carepost-dev run | carepost-dev emulators [-test] [-- command args...] | carepost-dev env [-test]")
 	os.Exit(2)
 }
 

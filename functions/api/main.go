@@ -23,6 +23,6 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	a := app.New(cfg, clients, nil)
+	a := app.New(cfg, clients, nil, app.CognitoDirectory(cfg, clients))
 	lambda.Start(httpadapter.NewV2(a.API()).ProxyWithContext)
 }

@@ -47,12 +47,18 @@ type App struct {
 	// MailboxCheck, when set, reports whether the mail service is up (the
 	// dev stack checks the SES emulator's store).
 	MailboxCheck func(ctx context.Context) error
+	// Directory manages staff and patient accounts (Cognito in AWS, the
+	// local directory in the dev stack); nil when not configured.
+	Directory auth.Directory
+
+	workers   []Worker
+	schedules []Schedule
 }
 
 // New builds the app. Auth may be nil, in which case a JWKS verifier is
 // built from the configuration.
-func New(cfg config.Config, clients awsclients.Clients, authn httpapi.Authenticator) *App {
-	a := &App{Config: cfg, Clients: clients, Log: slog.New(slog.NewJSONHandler(os.Stderr, nil))}
+func New(cfg config.Config, clients awsclients.Clients, authn httpapi.Authenticator, dir auth.Directory) *App {
+	a := &App{Config: cfg, Clients: clients, Log: slog.New(slog.NewJSONHandler(os.Stderr, nil)), Directory: dir}
 	a.Store = dynamo.New(clients.DynamoDB, cfg.Table)
 	a.Envelope = kmsenvelope.New(clients.KMS, kmsenvelope.Options{KeyID: cfg.KeyID, MaxAge: 5 * time.Minute, MaxMessages: 1000})
 	a.AuditLog = auditlog.New(clients.DynamoDB, cfg.Table)

@@ -100,7 +100,7 @@ func Start(ctx context.Context, root string, ports Ports, logs io.Writer) (*Set,
 		argv []string
 		dir  string
 	}{
-		{"dynamodb", ports.DynamoDB, []string{"java", "-Xmx256m", "-Djava.library.path=" + filepath.Join(local, "dynamodb", "emulator", "DynamoDBLocal_lib"), "-jar", jar, "-inMemory", "-port", strconv.Itoa(ports.DynamoDB), "-disableTelemetry"}, ""},
+		{"dynamodb", ports.DynamoDB, []string{"java", "-Xmx256m", "-Djava.library.path=" + filepath.Join(local, "dynamodb", "emulator", "DynamoDBLocal_lib"), "-jar", jar, "-inMemory", "-port", strconv.Itoa(ports.DynamoDB), "-disableTelemetry"}, filepath.Join(local, "dynamodb")},
 		{"moto", ports.Moto, []string{filepath.Join(local, "venv", "bin", "moto_server"), "-H", "127.0.0.1", "-p", strconv.Itoa(ports.Moto)}, ""},
 		{"sqs", ports.SQS, []string{"node", "-e", fmt.Sprintf(`require("local-aws-sqs").createSqsServer({port:%d,hostname:"127.0.0.1",emulateQueueCreationLifecycle:false})`, ports.SQS)}, filepath.Join(local, "node")},
 		{"ses", ports.SES, []string{"node", filepath.Join(local, "node", "node_modules", "aws-ses-v2-local", "dist", "cli.js"), "--host", "127.0.0.1", "--port", strconv.Itoa(ports.SES)}, ""},

@@ -23,7 +23,10 @@ func readBody(r *http.Request) ([]byte, error) {
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || mt != "application/json" {
+		// curl -d sends x-www-form-urlencoded; the body is still parsed as
+		// JSON (a bearer token is required, so no browser form can post here).
+		json := mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "application/x-www-form-urlencoded"
+		if err != nil || !json {
 			return nil, carepost.Errorf(carepost.CodeUnsupportedMedia, "send the body as application/json")
 		}
 	}
