@@ -1,0 +1,137 @@
+package main
+
+import (
+	"time"
+
+	"github.com/carepost/carepost/shared/resources"
+)
+
+// This file is the access matrix: which function may touch what. The stack
+// turns each Access into one customer-managed IAM policy attached to that
+// function's own role (and, for the data key, into the key policy), and the
+// tests read the same matrix back out of the synthesized template. To give a
+// function a new permission, change it here and nowhere else.
+
+// KeyUse is what a function may do with the envelope-encryption data key.
+type KeyUse int
+
+const (
+	KeyNone KeyUse = iota
+	// KeyDecrypt: kms:Decrypt only (read encrypted bodies or contact details).
+	KeyDecrypt
+	// KeyEncryptDecrypt: kms:GenerateDataKey and kms:Decrypt (write and read).
+	KeyEncryptDecrypt
+)
+
+// Trigger is how a function is invoked.
+type Trigger int
+
+const (
+	TriggerAPI      Trigger = iota // HTTP API integration
+	TriggerQueue                   // SQS event source mapping (Access.Consumes)
+	TriggerSchedule                // EventBridge Scheduler
+	TriggerSESEvent                // EventBridge rule on SES events
+)
+
+// Access lists what a function's role allows. The zero value allows nothing
+// beyond writing its own log group.
+type Access struct {
+	// Table: read and write items of the table and its indexes (no Scan,
+	// no table management), through DynamoDB only for the table's key.
+	Table bool
+	// DataKey: use of the envelope-encryption key (resources.KeyAlias);
+	// every request must carry an encryption context.
+	DataKey KeyUse
+	// Consumes is the queue the function's event source mapping reads.
+	Consumes string
+	// SendTo lists the queues (by consumer name) the function may send to.
+	SendTo []string
+	// SendMail: ses:SendEmail from the configured sender only.
+	SendMail bool
+	// Attachments: put and get objects of the attachments bucket (the API
+	// signs short-lived upload and download URLs with its own role).
+	Attachments bool
+	// UserAdmin: Cognito admin calls on the user pool (invite staff,
+	// activate patients, set groups and attributes, disable users).
+	UserAdmin bool
+	// PutMetrics: cloudwatch:PutMetricData in resources.MetricNamespace.
+	PutMetrics bool
+	// AsyncDLQ: the function is invoked asynchronously and parks failed
+	// events in the async dead-letter queue.
+	AsyncDLQ bool
+}
+
+// FunctionSpec is one Lambda function (code in build/<Name>/bootstrap).
+type FunctionSpec struct {
+	Name        string
+	Description string
+	MemoryMB    int
+	Timeout     time.Duration
+	Trigger     Trigger
+	Access      Access
+}
+
+// Function names (directories under functions/ and build/).
+const (
+	FnAPI       = "api"
+	FnTriage    = "triage"
+	FnNotify    = "notify"
+	FnCampaign  = "campaign"
+	FnSweep     = "sweep"
+	FnSESEvents = "sesevents"
+)
+
+// Functions returns the function specs for a deployment. Queue consumers
+// time out at a sixth of their queue's visibility timeout (AWS's advice for
+// event source mappings), so the queue definition stays the one source.
+func Functions(rs resources.Stack) []FunctionSpec {
+	consumer := func(q resources.Queue, desc string, a Access) FunctionSpec {
+		a.Consumes = q.Consumer
+		return FunctionSpec{Name: q.Consumer, Description: desc, MemoryMB: 256, Timeout: q.VisibilityTimeout / 6, Trigger: TriggerQueue, Access: a}
+	}
+	return []FunctionSpec{
+		{
+			Name: FnAPI, Description: "CarePost HTTP API", MemoryMB: 512, Timeout: 15 * time.Second, Trigger: TriggerAPI,
+			Access: Access{
+				Table: true, DataKey: KeyEncryptDecrypt,
+				SendTo:      []string{rs.Triage.Consumer, rs.Notify.Consumer, rs.Campaign.Consumer},
+				Attachments: true, UserAdmin: true,
+			},
+		},
+		// Triage writes the automatic acknowledgement (an encrypted message)
+		// and asks notify to tell the patient and to page the on-call pool.
+		consumer(rs.Triage, "CarePost triage worker", Access{Table: true, DataKey: KeyEncryptDecrypt, SendTo: []string{rs.Notify.Consumer}}),
+		// Notify decrypts the recipient's address and sends a content-free
+		// e-mail ("a new message is waiting") or an on-call page.
+		consumer(rs.Notify, "CarePost notification sender", Access{Table: true, DataKey: KeyDecrypt, SendMail: true}),
+		// Campaign decrypts recipients' addresses and sends reminders at the
+		// SES rate.
+		consumer(rs.Campaign, "CarePost campaign sender", Access{Table: true, DataKey: KeyDecrypt, SendMail: true}),
+		{
+			// The sweep only reads due times and statuses (plain attributes),
+			// escalates overdue pages through the notify queue and publishes
+			// the overdue-urgent metric.
+			Name: FnSweep, Description: "CarePost overdue sweep and page escalation", MemoryMB: 256, Timeout: time.Minute, Trigger: TriggerSchedule,
+			Access: Access{Table: true, SendTo: []string{rs.Notify.Consumer}, PutMetrics: true, AsyncDLQ: true},
+		},
+		{
+			// SES bounce/complaint/delivery events: mark addresses as
+			// undeliverable and count deliveries; no message content.
+			Name: FnSESEvents, Description: "CarePost SES bounce, complaint and delivery events", MemoryMB: 256, Timeout: 30 * time.Second, Trigger: TriggerSESEvent,
+			Access: Access{Table: true, AsyncDLQ: true},
+		},
+	}
+}
+
+// sesRatePerCopy is CAREPOST_SES_RATE: the messages per second one running
+// copy of a mail-sending function may send, so that every copy that can run
+// at once (the campaign's and notify's event source mappings are each
+// limited to mailSenderCopies) stays within the account's rate.
+func sesRatePerCopy(total, campaignCopies int) int {
+	copies := mailSenderCopies + max(campaignCopies, mailSenderCopies)
+	return max(1, total/copies)
+}
+
+// mailSenderCopies is the maximum concurrency of the notify queue's event
+// source mapping (and of campaign's when its concurrency is unreserved).
+const mailSenderCopies = 2
