@@ -84,6 +84,7 @@ func runEmulators(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("emulators", flag.ExitOnError)
 	test := fs.Bool("test", false, "use the test ports (so tests can run beside `make run`)")
 	quiet := fs.Bool("quiet", false, "do not echo the emulators' own output")
+	base := fs.Int("base", 0, "first of four consecutive ports to use instead of the dev or test ports (e.g. 18200)")
 	fs.Parse(args)
 	root, err := projectRoot()
 	if err != nil {
@@ -92,6 +93,9 @@ func runEmulators(ctx context.Context, args []string) error {
 	ports := emulators.DevPorts
 	if *test {
 		ports = emulators.TestPorts
+	}
+	if *base > 0 {
+		ports = emulators.Ports{DynamoDB: *base, Moto: *base + 1, SQS: *base + 2, SES: *base + 3}
 	}
 	logs := os.Stderr
 	if *quiet {

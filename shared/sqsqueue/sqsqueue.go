@@ -132,8 +132,12 @@ func (p *Poller) PollOnce(ctx context.Context) (int, error) {
 		}
 	}
 	if len(del) > 0 {
-		if _, err := p.SQS.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(p.QueueURL), Entries: del}); err != nil {
+		out, err := p.SQS.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(p.QueueURL), Entries: del})
+		if err != nil {
 			return len(ev.Records), err
+		}
+		if len(out.Failed) > 0 {
+			return len(ev.Records), fmt.Errorf("sqsqueue: %d of %d deletes failed (first: %s)", len(out.Failed), len(del), aws.ToString(out.Failed[0].Code))
 		}
 	}
 	return len(ev.Records), nil
