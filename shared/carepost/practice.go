@@ -27,6 +27,12 @@ type Practice struct {
 	Suspended                 bool                `json:"suspended"`
 	Absences                  map[string]Absence  `json:"absences,omitempty"` // by clinician subject
 	Staff                     map[string]StaffRef `json:"staff,omitempty"`    // subject -> display data
+	// NotifyPools lists pools whose members get a "new work is waiting"
+	// e-mail (no health data) when a thread lands in the pool.
+	NotifyPools []string `json:"notifyPools,omitempty"`
+	// ReminderOffsetsHours are how long before an appointment reminders go
+	// out (default 72 and 24 hours).
+	ReminderOffsetsHours []int `json:"reminderOffsetsHours,omitempty"`
 	Updated                   time.Time           `json:"updated"`
 }
 
