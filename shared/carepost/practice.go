@@ -32,8 +32,8 @@ type Practice struct {
 	NotifyPools []string `json:"notifyPools,omitempty"`
 	// ReminderOffsetsHours are how long before an appointment reminders go
 	// out (default 72 and 24 hours).
-	ReminderOffsetsHours []int `json:"reminderOffsetsHours,omitempty"`
-	Updated                   time.Time           `json:"updated"`
+	ReminderOffsetsHours []int     `json:"reminderOffsetsHours,omitempty"`
+	Updated              time.Time `json:"updated"`
 }
 
 // OpeningHours is one weekday's opening interval in the practice time zone.
