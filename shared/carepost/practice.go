@@ -64,6 +64,9 @@ type StaffRef struct {
 	Role      Role   `json:"role"`
 	Signature string `json:"signature,omitempty"`
 	Disabled  bool   `json:"disabled,omitempty"`
+	// Email is the work address pages and escalations go to (staff
+	// addresses are not patient data; e-mails to it never carry any).
+	Email string `json:"email,omitempty"`
 }
 
 // HasPool reports whether the practice has a pool of that name.
