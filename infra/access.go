@@ -84,6 +84,13 @@ const (
 // Functions returns the function specs for a deployment. Queue consumers
 // time out at a sixth of their queue's visibility timeout (AWS's advice for
 // event source mappings), so the queue definition stays the one source.
+//
+// Every function may use the data key (GenerateDataKey and Decrypt with an
+// encryption context): besides message bodies and contact details, each
+// practice's link key (signed links, keyed address hashes; see
+// shared/linkkeys) is sealed under it and made on first use by whichever
+// function needs it first. The boundaries between functions are the queues,
+// SES, the attachments bucket and Cognito.
 func Functions(rs resources.Stack) []FunctionSpec {
 	consumer := func(q resources.Queue, desc string, a Access) FunctionSpec {
 		a.Consumes = q.Consumer
@@ -91,6 +98,9 @@ func Functions(rs resources.Stack) []FunctionSpec {
 	}
 	return []FunctionSpec{
 		{
+			// Requests of patients and staff: threads, attachments (signed
+			// S3 URLs), staff invites and patient activation (Cognito),
+			// campaigns (fan-out starts on the campaign queue).
 			Name: FnAPI, Description: "CarePost HTTP API", MemoryMB: 512, Timeout: 15 * time.Second, Trigger: TriggerAPI,
 			Access: Access{
 				Table: true, DataKey: KeyEncryptDecrypt,
@@ -98,38 +108,44 @@ func Functions(rs resources.Stack) []FunctionSpec {
 				Attachments: true, UserAdmin: true,
 			},
 		},
-		// Triage writes the automatic acknowledgement (an encrypted message)
-		// and asks notify to tell the patient and to page the on-call pool.
-		consumer(rs.Triage, "CarePost triage worker", Access{Table: true, DataKey: KeyEncryptDecrypt, SendTo: []string{rs.Notify.Consumer}}),
-		// Notify decrypts the recipient's address and sends a content-free
-		// e-mail ("a new message is waiting") or an on-call page.
-		consumer(rs.Notify, "CarePost notification sender", Access{Table: true, DataKey: KeyDecrypt, SendMail: true}),
-		// Campaign decrypts recipients' addresses and sends reminders at the
-		// SES rate.
-		consumer(rs.Campaign, "CarePost campaign sender", Access{Table: true, DataKey: KeyDecrypt, SendMail: true}),
+		// Triage posts the sealed acknowledgement, pages the on-call pool by
+		// e-mail (no health detail) and hands practice-side notices to notify.
+		consumer(rs.Triage, "CarePost triage worker", Access{Table: true, DataKey: KeyEncryptDecrypt, SendTo: []string{rs.Notify.Consumer}, SendMail: true}),
+		// Notify opens the recipient's address and sends a content-free
+		// "a new message is waiting" e-mail.
+		consumer(rs.Notify, "CarePost notification sender", Access{Table: true, DataKey: KeyEncryptDecrypt, SendMail: true}),
+		// Campaign fans a campaign out onto its own queue in batches, then
+		// sends each recipient's reminder at the SES rate.
+		consumer(rs.Campaign, "CarePost campaign sender", Access{Table: true, DataKey: KeyEncryptDecrypt, SendTo: []string{rs.Campaign.Consumer}, SendMail: true}),
 		{
-			// The sweep only reads due times and statuses (plain attributes),
-			// escalates overdue pages through the notify queue and publishes
-			// the overdue-urgent metric.
+			// Overdue threads and unacknowledged pages (sealed notes and
+			// escalation e-mails), lost triage events (re-queued), due
+			// appointment reminders (to the campaign queue), and the
+			// overdue-urgent metric.
 			Name: FnSweep, Description: "CarePost overdue sweep and page escalation", MemoryMB: 256, Timeout: time.Minute, Trigger: TriggerSchedule,
-			Access: Access{Table: true, SendTo: []string{rs.Notify.Consumer}, PutMetrics: true, AsyncDLQ: true},
+			Access: Access{
+				Table: true, DataKey: KeyEncryptDecrypt,
+				SendTo:   []string{rs.Triage.Consumer, rs.Notify.Consumer, rs.Campaign.Consumer},
+				SendMail: true, PutMetrics: true, AsyncDLQ: true,
+			},
 		},
 		{
-			// SES bounce/complaint/delivery events: mark addresses as
-			// undeliverable and count deliveries; no message content.
+			// SES bounce/complaint/delivery events: suppress the address
+			// (keyed hash under the practice's link key) and count deliveries.
 			Name: FnSESEvents, Description: "CarePost SES bounce, complaint and delivery events", MemoryMB: 256, Timeout: 30 * time.Second, Trigger: TriggerSESEvent,
-			Access: Access{Table: true, AsyncDLQ: true},
+			Access: Access{Table: true, DataKey: KeyEncryptDecrypt, AsyncDLQ: true},
 		},
 	}
 }
 
-// sesRatePerCopy is CAREPOST_SES_RATE: the messages per second one running
-// copy of a mail-sending function may send, so that every copy that can run
-// at once (the campaign's and notify's event source mappings are each
-// limited to mailSenderCopies) stays within the account's rate.
-func sesRatePerCopy(total, campaignCopies int) int {
-	copies := mailSenderCopies + max(campaignCopies, mailSenderCopies)
-	return max(1, total/copies)
+// sesRatePerCopy is CAREPOST_SES_RATE: the e-mails per second one running
+// copy of a sending function may send. The account's rate is split between
+// the copies that can run at once: campaign's and notify's event source
+// mappings (each limited to its concurrency) plus one share kept for the
+// rare pages and escalations of triage and the sweep.
+func sesRatePerCopy(total, campaignCopies int) float64 {
+	copies := mailSenderCopies + max(campaignCopies, mailSenderCopies) + 1
+	return float64(total) / float64(copies)
 }
 
 // mailSenderCopies is the maximum concurrency of the notify queue's event

@@ -91,17 +91,22 @@ func TestRetentionValuesMapToCDK(t *testing.T) {
 
 func TestSESRatePerCopy(t *testing.T) {
 	tests := []struct {
-		total, campaign, want int
+		total, campaign int
+		want            float64
 	}{
-		{14, 2, 3},   // 4 copies
+		{14, 2, 2.8}, // 2 campaign + 2 notify + 1 for pages
 		{10, 0, 2},   // unreserved campaign is still capped at 2 copies
-		{50, 8, 5},   // 10 copies
-		{1, 2, 1},    // never below one message per second
-		{200, 2, 50}, // 4 copies
+		{55, 8, 5},   // 8 + 2 + 1
+		{1, 2, 0.2},  // sandbox: below one per second, never above the account rate
+		{200, 2, 40},
 	}
 	for _, tt := range tests {
 		if got := sesRatePerCopy(tt.total, tt.campaign); got != tt.want {
-			t.Errorf("sesRatePerCopy(%d, %d) = %d, want %d", tt.total, tt.campaign, got, tt.want)
+			t.Errorf("sesRatePerCopy(%d, %d) = %v, want %v", tt.total, tt.campaign, got, tt.want)
+		}
+		copies := mailSenderCopies + max(tt.campaign, mailSenderCopies) + 1
+		if sum := sesRatePerCopy(tt.total, tt.campaign) * float64(copies); sum > float64(tt.total)+1e-9 {
+			t.Errorf("all copies together send %v/s, above the account's %d/s", sum, tt.total)
 		}
 	}
 }
@@ -129,12 +134,9 @@ func TestAccessMatrixInvariants(t *testing.T) {
 			if !slices.Contains(names, to) {
 				t.Errorf("%s sends to unknown queue %q", f.Name, to)
 			}
-			if to == f.Name {
-				t.Errorf("%s sends to its own queue", f.Name)
-			}
 		}
-		if f.Access.SendMail && f.Access.DataKey == KeyEncryptDecrypt {
-			t.Errorf("%s both sends mail and encrypts; mail senders only decrypt addresses", f.Name)
+		if f.Access.Attachments != (f.Name == FnAPI) || f.Access.UserAdmin != (f.Name == FnAPI) {
+			t.Errorf("%s: only the API signs attachment URLs and manages users", f.Name)
 		}
 		if f.Trigger == TriggerQueue && f.Timeout <= 0 {
 			t.Errorf("%s: timeout %v", f.Name, f.Timeout)

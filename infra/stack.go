@@ -453,7 +453,7 @@ func (s *CarePostStack) environment() *map[string]*string {
 		"CAREPOST_AUDIENCE":           s.auth.client.UserPoolClientId(),
 		"CAREPOST_USER_POOL_ID":       pool,
 		"CAREPOST_PUBLIC_URL":         publicURL,
-		"CAREPOST_SES_RATE":           jsii.String(strconv.Itoa(sesRatePerCopy(s.cfg.SESRate, s.cfg.CampaignConcurrency))),
+		"CAREPOST_SES_RATE":           jsii.String(strconv.FormatFloat(sesRatePerCopy(s.cfg.SESRate, s.cfg.CampaignConcurrency), 'f', 2, 64)),
 	}
 }
 

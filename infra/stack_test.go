@@ -115,8 +115,8 @@ func TestCampaignConcurrencyProtectsSESRate(t *testing.T) {
 		t.Errorf("campaign ReservedConcurrentExecutions = %v, want %v", got, want)
 	}
 	env := fn.Properties["Environment"].(map[string]any)["Variables"].(map[string]any)
-	// 14 msg/s shared by 2 campaign + 2 notify copies: 3 each, 12 in all.
-	if got, want := env["CAREPOST_SES_RATE"], "3"; got != want {
+	// 14 msg/s shared by 2 campaign + 2 notify copies + 1 share for pages.
+	if got, want := env["CAREPOST_SES_RATE"], "2.80"; got != want {
 		t.Errorf("CAREPOST_SES_RATE = %v, want %v", got, want)
 	}
 }
