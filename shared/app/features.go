@@ -9,6 +9,7 @@ import (
 // wireFeatures adds the routes and workers of feature packages. Each feature
 // keeps its wiring in its own file of this package (one call per line here).
 func (a *App) wireFeatures() {
+	a.wireAdmin()
 }
 
 func (a *App) sesCheck(ctx context.Context) error {
