@@ -28,6 +28,7 @@ import (
 	"github.com/carepost/carepost/shared/messaging"
 	"github.com/carepost/carepost/shared/sesmail"
 	"github.com/carepost/carepost/shared/sqsqueue"
+	"github.com/carepost/carepost/shared/triage"
 )
 
 // App holds the adapters and services of one process.
@@ -50,6 +51,9 @@ type App struct {
 	// Directory manages staff and patient accounts (Cognito in AWS, the
 	// local directory in the dev stack); nil when not configured.
 	Directory auth.Directory
+	// Triage is the triage worker, the sweep and the page and absence use
+	// cases (wired in triage.go).
+	Triage *triage.Service
 
 	workers   []Worker
 	schedules []Schedule

@@ -10,6 +10,7 @@ import (
 // keeps its wiring in its own file of this package (one call per line here).
 func (a *App) wireFeatures() {
 	a.wireAdmin()
+	a.wireTriage()
 }
 
 func (a *App) sesCheck(ctx context.Context) error {
