@@ -99,7 +99,7 @@ func Seed(ctx context.Context, store carepost.Store, dir auth.Directory, setPass
 		users[i].User = created
 		byRole[u.Role] = created.Subject
 		if u.Role.IsStaff() {
-			staff[created.Subject] = carepost.StaffRef{Name: u.Name, Role: u.Role, Signature: u.Name + ", Demo Clinic"}
+			staff[created.Subject] = carepost.StaffRef{Name: u.Name, Role: u.Role, Signature: u.Name + ", Demo Clinic", Email: u.Email}
 		}
 	}
 	if err := store.PutPractice(ctx, Practice(staff, byRole)); err != nil {
