@@ -5,6 +5,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsbackup"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/jsii-runtime-go"
@@ -75,15 +76,29 @@ func (s *CarePostStack) buildAlarms() {
 		1, awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD, 3, awscloudwatch.TreatMissingData_BREACHING)
 }
 
-// buildBackup adds daily AWS Backup recovery points of the table (kept 35
-// days) on top of point-in-time recovery.
+// backupRetentionDays is how long the daily AWS Backup copies are kept.
+// Point-in-time recovery already covers any second of the last 35 days;
+// DynamoDB backups are full copies billed per GB, so a week of independent
+// vault copies (which survive a deleted table) is the cost-aware addition.
+const backupRetentionDays = 7
+
+// buildBackup adds daily AWS Backup recovery points of the table on top of
+// point-in-time recovery.
 func (s *CarePostStack) buildBackup() {
 	vault := awsbackup.NewBackupVault(s.Stack, jsii.String("BackupVault"), &awsbackup.BackupVaultProps{
 		BackupVaultName: jsii.String(s.rs.Prefix + "-backups"),
 		EncryptionKey:   s.storageKey,
 		RemovalPolicy:   awscdk.RemovalPolicy_RETAIN,
 	})
-	plan := awsbackup.BackupPlan_Daily35DayRetention(s.Stack, jsii.String("BackupPlan"), vault)
+	plan := awsbackup.NewBackupPlan(s.Stack, jsii.String("BackupPlan"), &awsbackup.BackupPlanProps{
+		BackupPlanName: jsii.String(s.rs.Prefix + "-daily"),
+		BackupVault:    vault,
+		BackupPlanRules: &[]awsbackup.BackupPlanRule{awsbackup.NewBackupPlanRule(&awsbackup.BackupPlanRuleProps{
+			RuleName:           jsii.String("daily"),
+			ScheduleExpression: awsevents.Schedule_Cron(&awsevents.CronOptions{Hour: jsii.String("5"), Minute: jsii.String("0")}),
+			DeleteAfter:        awscdk.Duration_Days(jsii.Number(backupRetentionDays)),
+		})},
+	})
 	role := awsiam.NewRole(s.Stack, jsii.String("BackupRole"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("backup.amazonaws.com"), nil),
 		Description: jsii.String("AWS Backup of the CarePost table"),

@@ -152,6 +152,14 @@ func TestTableFromResources(t *testing.T) {
 			},
 		})
 	})
+	mustMatch(t, "daily backups kept a week", func() {
+		template.HasResourceProperties(jsii.String("AWS::Backup::BackupPlan"), map[string]any{
+			"BackupPlan": assertions.Match_ObjectLike(&map[string]any{"BackupPlanRule": []any{assertions.Match_ObjectLike(&map[string]any{
+				"Lifecycle":          map[string]any{"DeleteAfterDays": backupRetentionDays},
+				"ScheduleExpression": "cron(0 5 * * ? *)",
+			})}}),
+		})
+	})
 	mustMatch(t, "table in a backup plan", func() {
 		template.HasResourceProperties(jsii.String("AWS::Backup::BackupSelection"), map[string]any{
 			"BackupSelection": assertions.Match_ObjectLike(&map[string]any{
