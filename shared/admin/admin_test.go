@@ -31,7 +31,9 @@ func TestValidate(t *testing.T) {
 		{"routing to a missing pool", func(p *carepost.Practice) { p.Routing[carepost.CategoryPrescription] = carepost.PoolOwner("pharmacy") }, "routing.prescription"},
 		{"routing to a clinician", func(p *carepost.Practice) { p.Routing[carepost.CategoryTestResult] = carepost.UserOwner("doc-1") }, ""},
 		{"routing to a disabled member", func(p *carepost.Practice) { p.Routing[carepost.CategoryTestResult] = carepost.UserOwner("gone-1") }, "routing.test_result"},
-		{"routing to a stranger", func(p *carepost.Practice) { p.Routing[carepost.CategoryTestResult] = carepost.UserOwner("other-practice-user") }, "routing.test_result"},
+		{"routing to a stranger", func(p *carepost.Practice) {
+			p.Routing[carepost.CategoryTestResult] = carepost.UserOwner("other-practice-user")
+		}, "routing.test_result"},
 		{"routing owner without kind", func(p *carepost.Practice) { p.Routing[carepost.CategoryQuestion] = "nurses" }, "routing.question"},
 		{"unknown category", func(p *carepost.Practice) { p.Routing["gossip"] = carepost.PoolOwner("nurses") }, "routing.gossip"},
 		{"no frontdesk and a category without rule", func(p *carepost.Practice) {
