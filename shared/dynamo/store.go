@@ -489,6 +489,9 @@ func (s *Store) Thread(ctx context.Context, pid, tid string) (carepost.ThreadRec
 	if out.Item == nil {
 		return carepost.ThreadRecord{}, carepost.NotFound("thread")
 	}
+	if err := checkThreadKey(out.Item); err != nil {
+		return carepost.ThreadRecord{}, err
+	}
 	return threadFrom(out.Item), nil
 }
 
@@ -499,6 +502,9 @@ func (s *Store) Message(ctx context.Context, pid, tid, mid string) (carepost.Mes
 	}
 	if out.Item == nil {
 		return carepost.MessageRecord{}, carepost.NotFound("message")
+	}
+	if err := checkMessageKey(pid, tid, out.Item); err != nil {
+		return carepost.MessageRecord{}, err
 	}
 	return messageFrom(pid, tid, out.Item), nil
 }
@@ -520,6 +526,9 @@ func (s *Store) Messages(ctx context.Context, pid, tid string) ([]carepost.Messa
 			return nil, mapErr(err, "messages")
 		}
 		for _, it := range out.Items {
+			if err := checkMessageKey(pid, tid, it); err != nil {
+				return nil, err
+			}
 			msgs = append(msgs, messageFrom(pid, tid, it))
 		}
 	}
@@ -573,6 +582,9 @@ func (s *Store) PatientThreads(ctx context.Context, pid, patid string, after map
 	}
 	page := carepost.Page[carepost.ThreadRecord]{Next: toStringMap(out.LastEvaluatedKey)}
 	for _, it := range out.Items {
+		if err := checkThreadKey(it); err != nil {
+			return carepost.Page[carepost.ThreadRecord]{}, err
+		}
 		page.Items = append(page.Items, threadFrom(it))
 	}
 	return page, nil
@@ -624,6 +636,9 @@ func (s *Store) Inbox(ctx context.Context, pid string, owner carepost.Owner, f c
 			return page, mapErr(err, "inbox")
 		}
 		for _, it := range out.Items {
+			if err := checkThreadKey(it); err != nil {
+				return page, err
+			}
 			page.Items = append(page.Items, threadFrom(it))
 		}
 		page.Next = toStringMap(out.LastEvaluatedKey)
