@@ -179,6 +179,11 @@ func (s *Service) Open(ctx context.Context, r Request, in OpenInput) (PostResult
 	}
 	if fromPatient && !actsFor(p, in.PatientID, a.category, true, now) {
 		_ = s.audit(ctx, p, "thread.create", "", "patient/"+safeID(in.PatientID), "denied")
+		if actsFor(p, in.PatientID, a.category, false, now) {
+			// The patient is visible to this proxy (a read grant): say why,
+			// as a reply to one of its threads does.
+			return PostResult{}, carepost.Errorf(carepost.CodeForbidden, "your grant for this patient does not allow writing")
+		}
 		return PostResult{}, carepost.NotFound("patient")
 	}
 	consentVersion := 0
