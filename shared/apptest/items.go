@@ -2,6 +2,7 @@ package apptest
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -106,4 +107,13 @@ func Clone(it Item) Item {
 		out[k] = v
 	}
 	return out
+}
+
+// N returns a number attribute (0 when absent or not a number).
+func N(it Item, name string) int64 {
+	if v, ok := it[name].(*types.AttributeValueMemberN); ok {
+		n, _ := strconv.ParseInt(v.Value, 10, 64)
+		return n
+	}
+	return 0
 }
