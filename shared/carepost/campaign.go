@@ -91,6 +91,30 @@ type Campaign struct {
 	NeedsFanout bool      `json:"-"`
 	FanoutLease time.Time `json:"-"`
 	LastFanout  time.Time `json:"-"`
+	Progress    time.Time `json:"-"` // last change of a counter
+}
+
+// CampaignChange is a conditional change of a campaign's state.
+type CampaignChange struct {
+	From        []CampaignState // applies only in one of these states (empty: any)
+	To          CampaignState   // "" keeps the state
+	Doc         *Campaign       // rewrite the settings (schedule)
+	NeedsFanout *bool
+	Started     time.Time // set when not zero
+	Finished    time.Time // set when not zero
+	Now         time.Time
+}
+
+// RecipientChange is a conditional change of a recipient's state: it
+// applies only while the recipient is in From.
+type RecipientChange struct {
+	From          RecipientState
+	To            RecipientState
+	Claimed       time.Time // set when not zero (and the attempt counted)
+	Sent          time.Time
+	MailID        string
+	Reason        string
+	ClaimedBefore time.Time // when set, also requires claimed < ClaimedBefore (stale claims only)
 }
 
 // RecipientState is where one campaign recipient is. Transitions are

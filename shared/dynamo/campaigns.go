@@ -78,6 +78,7 @@ func campaignFrom(m map[string]types.AttributeValue) (carepost.Campaign, error) 
 	c.Started = fromMilli(m, "started")
 	c.Finished = fromMilli(m, "finished")
 	c.Updated = fromMilli(m, "updatedAt")
+	c.Progress = fromMilli(m, "progressAt")
 	return c, nil
 }
 
@@ -140,20 +141,9 @@ func (s *Store) Campaigns(ctx context.Context, pid string, after map[string]stri
 	return page, nil
 }
 
-// CampaignChange is a conditional state change of a campaign.
-type CampaignChange struct {
-	From        []carepost.CampaignState // the change applies only in one of these states
-	To          carepost.CampaignState   // "" keeps the state
-	Doc         *carepost.Campaign       // rewrite the document (schedule settings)
-	NeedsFanout *bool
-	Started     time.Time // set when not zero
-	Finished    time.Time // set when not zero
-	Now         time.Time
-}
-
 // ChangeCampaign applies ch; CodeConflict when the campaign is in another
 // state, CodeNotFound when it does not exist.
-func (s *Store) ChangeCampaign(ctx context.Context, pid, cid string, ch CampaignChange) (carepost.Campaign, error) {
+func (s *Store) ChangeCampaign(ctx context.Context, pid, cid string, ch carepost.CampaignChange) (carepost.Campaign, error) {
 	names := map[string]string{"#st": "state"}
 	vals := map[string]types.AttributeValue{":now": unixMilli(ch.Now)}
 	sets := []string{"updatedAt = :now"}
@@ -210,10 +200,11 @@ func (s *Store) ChangeCampaign(ctx context.Context, pid, cid string, ch Campaign
 	return campaignFrom(out.Attributes)
 }
 
-// AddCampaignCounts adds delta to the counters (atomic ADD).
+// AddCampaignCounts adds delta to the counters (atomic ADD) and records
+// the time of this progress.
 func (s *Store) AddCampaignCounts(ctx context.Context, pid, cid string, delta carepost.CampaignCounts) error {
 	var adds []string
-	vals := map[string]types.AttributeValue{}
+	vals := map[string]types.AttributeValue{":now": unixMilli(time.Now())}
 	for i, v := range counterValues(delta) {
 		if v != 0 {
 			adds = append(adds, counterAttrs[i]+" :d"+strconv.Itoa(i))
@@ -225,7 +216,7 @@ func (s *Store) AddCampaignCounts(ctx context.Context, pid, cid string, delta ca
 	}
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(s.table), Key: key(campaignPK(pid, cid), "META"),
-		UpdateExpression: aws.String("ADD " + strings.Join(adds, ", ")), ConditionExpression: aws.String("attribute_exists(pk)"),
+		UpdateExpression: aws.String("ADD " + strings.Join(adds, ", ") + " SET progressAt = :now"), ConditionExpression: aws.String("attribute_exists(pk)"),
 		ExpressionAttributeValues: vals,
 	})
 	return mapErr(err, "campaign counters")
@@ -384,20 +375,9 @@ func (s *Store) Recipients(ctx context.Context, pid, cid string, state carepost.
 	return page, nil
 }
 
-// RecipientChange is a conditional state change of a recipient.
-type RecipientChange struct {
-	From          carepost.RecipientState
-	To            carepost.RecipientState
-	Claimed       time.Time // set when not zero (and attempts counted)
-	Sent          time.Time
-	MailID        string
-	Reason        string
-	ClaimedBefore time.Time // when set, the change also requires claimed < ClaimedBefore (stale claims only)
-}
-
 // ChangeRecipient applies ch only while the recipient is in ch.From: the
 // one place a recipient's fate is decided. CodeConflict otherwise.
-func (s *Store) ChangeRecipient(ctx context.Context, pid, cid, rid string, ch RecipientChange) error {
+func (s *Store) ChangeRecipient(ctx context.Context, pid, cid, rid string, ch carepost.RecipientChange) error {
 	vals := map[string]types.AttributeValue{":from": sattr(string(ch.From)), ":to": sattr(string(ch.To))}
 	sets := []string{"#st = :to"}
 	var add []string
