@@ -183,4 +183,3 @@ func validID(s string) bool {
 	}
 	return true
 }
-
