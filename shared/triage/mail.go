@@ -91,6 +91,27 @@ func adminOwners(p carepost.Practice) []carepost.Owner {
 	return out
 }
 
+// chainSteps are the escalation steps after the first: each entry of the
+// practice's escalation chain, then the admins not already in it.
+func chainSteps(p carepost.Practice) [][]carepost.Owner {
+	var steps [][]carepost.Owner
+	inChain := map[carepost.Owner]bool{}
+	for _, o := range p.EscalationChain {
+		steps = append(steps, []carepost.Owner{o})
+		inChain[o] = true
+	}
+	var rest []carepost.Owner
+	for _, a := range adminOwners(p) {
+		if !inChain[a] {
+			rest = append(rest, a)
+		}
+	}
+	if len(rest) > 0 {
+		steps = append(steps, rest)
+	}
+	return steps
+}
+
 // leadOf is the first overdue step: a pool's lead (every member when it
 // has none), or the person who owns the thread.
 func leadOf(p carepost.Practice, o carepost.Owner) carepost.Owner {

@@ -159,12 +159,11 @@ func (s *Service) escalatePage(ctx context.Context, p carepost.Practice, t carep
 		})
 	}
 	level := t.PageLevel + 1
+	steps := chainSteps(p)
 	var owners []carepost.Owner
 	switch {
-	case level <= len(p.EscalationChain):
-		owners = []carepost.Owner{p.EscalationChain[level-1]}
-	case level == len(p.EscalationChain)+1:
-		owners = adminOwners(p)
+	case level <= len(steps):
+		owners = steps[level-1]
 	default:
 		// Everyone in line was paged: stop paging, keep the thread
 		// flagged at the top of the inbox.
@@ -218,16 +217,12 @@ func (s *Service) escalateOverdue(ctx context.Context, p carepost.Practice, cal 
 	}
 	step := t.Escalated
 	var owners []carepost.Owner
-	switch {
-	case step == 0:
+	if steps := chainSteps(p); step == 0 {
 		owners = []carepost.Owner{leadOf(p, t.Owner)}
-	case step <= len(p.EscalationChain):
-		owners = []carepost.Owner{p.EscalationChain[step-1]}
-	case step == len(p.EscalationChain)+1:
-		owners = adminOwners(p)
-	default:
-		owners = nil // everyone in line was told
-	}
+	} else if step <= len(steps) {
+		owners = steps[step-1]
+	} // else everyone in line was told
+
 	if owners == nil || now.Before(cal.Add(due, time.Duration(step)*EscalateEvery)) {
 		if t.Overdue {
 			return nil
