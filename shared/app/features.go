@@ -11,6 +11,8 @@ import (
 func (a *App) wireFeatures() {
 	a.wireAdmin()
 	a.wireTriage()
+	a.wireNotify()
+	a.wireCampaigns()
 }
 
 func (a *App) sesCheck(ctx context.Context) error {
