@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -369,13 +370,24 @@ func TestStorageKeyOnlyThroughServices(t *testing.T) {
 }
 
 func TestHIPAASecurityPackHasNoUnsuppressedFindings(t *testing.T) {
-	errs := annotations.FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("HIPAA\\.Security-.*")))
-	for _, m := range *errs {
-		t.Errorf("unsuppressed %s at %s: %v", "error", *m.Id, m.Entry.Data)
-	}
-	warns := annotations.FindWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("HIPAA\\.Security-.*")))
-	for _, m := range *warns {
-		t.Errorf("unsuppressed %s at %s: %v", "warning", *m.Id, m.Entry.Data)
+	rule := assertions.Match_StringLikeRegexp(jsii.String("HIPAA\\.Security-.*"))
+	for level, found := range map[string]any{
+		"error":   annotations.FindError(jsii.String("*"), rule),
+		"warning": annotations.FindWarning(jsii.String("*"), rule),
+	} {
+		msgs, _ := json.Marshal(found) // the construct path and the rule's message
+		var list []struct {
+			ID    string `json:"id"`
+			Entry struct {
+				Data any `json:"data"`
+			} `json:"entry"`
+		}
+		if err := json.Unmarshal(msgs, &list); err != nil {
+			t.Fatalf("reading annotations: %v", err)
+		}
+		for _, m := range list {
+			t.Errorf("unsuppressed cdk-nag %s at %s: %v", level, m.ID, m.Entry.Data)
+		}
 	}
 }
 
