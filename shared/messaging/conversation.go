@@ -90,6 +90,11 @@ func (s *Service) post(ctx context.Context, r Request, threadID string, in Reply
 		Sent: now, Body: in.Body, Form: in.Form, Retracts: retracts, InResponseTo: t.LastMessageID, ConsentVersion: consentVersion,
 		Urgent: a.urgent.Urgent, Flags: flagStrings(a.urgent),
 	}
+	if s.Attachments != nil && retracts == "" {
+		if m.Attachments, err = s.Attachments.LinkPending(ctx, t, p.Subject, mid); err != nil {
+			return PostResult{}, err
+		}
+	}
 	next := t
 	next.Updated = now
 	next.MessageCount++

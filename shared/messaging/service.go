@@ -42,6 +42,9 @@ type Service struct {
 	Publisher carepost.Publisher
 	Now       func() time.Time
 	NewID     func() string
+	// Attachments, when set, links a sender's uploaded files to the next
+	// message they write in the thread (see records.go).
+	Attachments AttachmentLinker
 
 	mu       sync.Mutex
 	checkers map[string]checkerEntry // practice id -> compiled urgent rules
