@@ -8,6 +8,8 @@ GO ?= go
 FUNCTIONS := $(notdir $(wildcard functions/*))
 LOCAL := .local
 DEV := $(LOCAL)/bin/carepost-dev
+# First of the four loopback ports the test emulators use (make run uses 18000-18003).
+TEST_PORT_BASE ?= 18100
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(CURDIR)/$(LOCAL)/jsii-cache
 
@@ -43,7 +45,7 @@ test: $(DEV)
 	@echo "==> go vet"
 	@$(GO) vet ./...
 	@echo "==> unit and integration tests (race detector on) against the emulators on the test ports"
-	@$(DEV) emulators -test -quiet -- $(GO) test -race -count=1 -timeout 15m ./...
+	@$(DEV) emulators -base $(TEST_PORT_BASE) -quiet -- $(GO) test -race -count=1 -timeout 15m ./...
 	@if [ -f infra/infra.mk ]; then $(MAKE) --no-print-directory test-infra; fi
 
 ## build: an arm64 bootstrap zip per Lambda function in build/
@@ -58,7 +60,7 @@ build:
 
 ## bench: benchmarks with their figures (KMS calls, write units, ns/op)
 bench: $(DEV)
-	@$(DEV) emulators -test -quiet -- $(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+	@$(DEV) emulators -base $(TEST_PORT_BASE) -quiet -- $(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
 
 ## fuzz: each fuzz target for 20 s
 fuzz:
