@@ -48,7 +48,13 @@ func due(a carepost.Appointment, offsets []int, now time.Time) (int, []int, bool
 	if slices.Contains(a.Reminded, pick) {
 		return 0, nil, false
 	}
-	return pick, come[:len(come)-1], true
+	var also []int
+	for _, o := range come[:len(come)-1] {
+		if !slices.Contains(a.Reminded, o) {
+			also = append(also, o)
+		}
+	}
+	return pick, also, true
 }
 
 // Tick is the reminders' scheduled job: every appointment whose reminder
