@@ -13,6 +13,7 @@ func (a *App) wireFeatures() {
 	a.wireTriage()
 	a.wireNotify()
 	a.wireCampaigns()
+	a.wireRecords()
 }
 
 func (a *App) sesCheck(ctx context.Context) error {

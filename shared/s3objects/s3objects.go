@@ -1,0 +1,187 @@
+// Package s3objects is the S3 adapter of the attachments bucket: presigned
+// PUT and GET URLs, object metadata, ranged reads and deletion. It never
+// reads a whole object and never logs keys or URLs.
+//
+// Uploads are encrypted with SSE-KMS under the product's key, with an
+// encryption context naming the practice, thread and attachment, so the
+// object's data key is bound to where it belongs. The presigned PUT signs
+// the content length, content type and the SSE headers: in AWS, an upload
+// with another length, type or encryption fails the signature check.
+package s3objects
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/carepost/carepost/shared/carepost"
+)
+
+// Bucket is one bucket with the KMS key its objects are encrypted under.
+type Bucket struct {
+	S3     *s3.Client
+	Name   string
+	KeyID  string // KMS key id, ARN or alias for SSE-KMS
+	presig *s3.PresignClient
+}
+
+// New returns the adapter.
+func New(c *s3.Client, bucket, keyID string) *Bucket {
+	return &Bucket{S3: c, Name: bucket, KeyID: keyID, presig: s3.NewPresignClient(c)}
+}
+
+// Upload is a presigned PUT: the client sends the file to URL with exactly
+// Headers (their values are part of the signature).
+type Upload struct {
+	URL     string            `json:"url"`
+	Method  string            `json:"method"`
+	Headers map[string]string `json:"headers"`
+	Expires time.Time         `json:"expires"`
+}
+
+// Info is what HEAD says about an object.
+type Info struct {
+	Size        int64
+	ContentType string
+	Encryption  string // "aws:kms" for SSE-KMS
+	KeyID       string
+}
+
+// EncryptionContext encodes an SSE-KMS encryption context header value.
+func EncryptionContext(ctx map[string]string) string {
+	b, _ := json.Marshal(ctx)
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// PresignPut returns a PUT URL for key, valid for expires, that accepts only
+// size bytes of contentType encrypted with SSE-KMS under the bucket's key
+// and the encryption context.
+func (b *Bucket) PresignPut(ctx context.Context, key, contentType string, size int64, encCtx map[string]string, expires time.Duration) (Upload, error) {
+	now := time.Now()
+	in := &s3.PutObjectInput{
+		Bucket: aws.String(b.Name), Key: aws.String(key),
+		ContentLength: aws.Int64(size), ContentType: aws.String(contentType),
+		ServerSideEncryption: s3types.ServerSideEncryptionAwsKms,
+		SSEKMSKeyId:          aws.String(b.KeyID),
+	}
+	if len(encCtx) > 0 {
+		in.SSEKMSEncryptionContext = aws.String(EncryptionContext(encCtx))
+	}
+	req, err := b.presig.PresignPutObject(ctx, in, s3.WithPresignExpires(expires))
+	if err != nil {
+		return Upload{}, carepost.Wrap(carepost.CodeInternal, err, "upload URL could not be signed")
+	}
+	h := map[string]string{}
+	for k, v := range req.SignedHeader {
+		if strings.EqualFold(k, "Host") || len(v) == 0 {
+			continue
+		}
+		h[http.CanonicalHeaderKey(k)] = v[0]
+	}
+	return Upload{URL: req.URL, Method: req.Method, Headers: h, Expires: now.Add(expires).UTC()}, nil
+}
+
+// PresignGet returns a GET URL valid for expires that downloads key as an
+// attachment (never rendered inline) of contentType.
+func (b *Bucket) PresignGet(ctx context.Context, key, contentType string, expires time.Duration) (string, error) {
+	req, err := b.presig.PresignGetObject(ctx, &s3.GetObjectInput{
+		Bucket: aws.String(b.Name), Key: aws.String(key),
+		ResponseContentType:        aws.String(contentType),
+		ResponseContentDisposition: aws.String("attachment"),
+		ResponseCacheControl:       aws.String("no-store"),
+	}, s3.WithPresignExpires(expires))
+	if err != nil {
+		return "", carepost.Wrap(carepost.CodeInternal, err, "download URL could not be signed")
+	}
+	return req.URL, nil
+}
+
+// Head reads an object's metadata; a missing object is CodeNotFound.
+func (b *Bucket) Head(ctx context.Context, key string) (Info, error) {
+	out, err := b.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(b.Name), Key: aws.String(key)})
+	if err != nil {
+		return Info{}, mapErr(err)
+	}
+	return Info{Size: aws.ToInt64(out.ContentLength), ContentType: aws.ToString(out.ContentType),
+		Encryption: string(out.ServerSideEncryption), KeyID: aws.ToString(out.SSEKMSKeyId)}, nil
+}
+
+// ReadPrefix reads at most n bytes from the start of an object (a ranged
+// GET), for checking its type by content.
+func (b *Bucket) ReadPrefix(ctx context.Context, key string, n int) ([]byte, error) {
+	out, err := b.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(b.Name), Key: aws.String(key), Range: aws.String(fmt.Sprintf("bytes=0-%d", n-1))})
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer out.Body.Close()
+	return io.ReadAll(io.LimitReader(out.Body, int64(n)))
+}
+
+// Delete removes one object (missing is fine).
+func (b *Bucket) Delete(ctx context.Context, key string) error {
+	_, err := b.S3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(b.Name), Key: aws.String(key)})
+	return mapErr(err)
+}
+
+// DeletePrefix removes every object under prefix and answers how many.
+func (b *Bucket) DeletePrefix(ctx context.Context, prefix string) (int, error) {
+	n := 0
+	p := s3.NewListObjectsV2Paginator(b.S3, &s3.ListObjectsV2Input{Bucket: aws.String(b.Name), Prefix: aws.String(prefix)})
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return n, mapErr(err)
+		}
+		if len(out.Contents) == 0 {
+			continue
+		}
+		var ids []s3types.ObjectIdentifier
+		for _, o := range out.Contents {
+			ids = append(ids, s3types.ObjectIdentifier{Key: o.Key})
+		}
+		// One DeleteObject per key: DeleteObjects needs a Content-MD5 that
+		// some emulators reject, and a thread has at most a few files.
+		for _, id := range ids {
+			if _, err := b.S3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(b.Name), Key: id.Key}); err != nil {
+				return n, mapErr(err)
+			}
+			n++
+		}
+	}
+	return n, nil
+}
+
+func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	var nsk *s3types.NoSuchKey
+	var nf *s3types.NotFound
+	if errors.As(err, &nsk) || errors.As(err, &nf) {
+		return carepost.NotFound("file")
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		switch ae.ErrorCode() {
+		case "NotFound", "NoSuchKey":
+			return carepost.NotFound("file")
+		case "SlowDown", "ServiceUnavailable", "RequestTimeout", "InternalError":
+			return carepost.Unavailable(err, "file storage")
+		}
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return carepost.Unavailable(err, "file storage")
+	}
+	return carepost.Wrap(carepost.CodeInternal, err, "file storage error")
+}
