@@ -90,6 +90,10 @@ func TestPartialBatchFailure(t *testing.T) {
 			t.Errorf("thread %s has %d system messages, want 1", o.ThreadID, got)
 		}
 	}
+	// The notifier hears of the new work in each pool.
+	if n, err := sqsqueue.Depth(context.Background(), e.h.Stack.Clients.SQS, e.h.Stack.Outputs.NotifyQueueURL); err != nil || n != 2 {
+		t.Errorf("notify queue depth = %d (%v), want 2 work.new events", n, err)
+	}
 	// A record for a message that does not exist fails too (and would
 	// reach the DLQ), without touching the others.
 	resp, _ = e.h.App.Triage.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{

@@ -14,8 +14,12 @@ import (
 	"github.com/carepost/carepost/shared/sqsqueue"
 )
 
-// EventFromPatient is the queue event type of a new patient message.
-const EventFromPatient = "message.from_patient"
+// Queue event types: triage consumes EventFromPatient and tells the
+// notifier (package notify) about new work in a pool with EventNewWork.
+const (
+	EventFromPatient = "message.from_patient"
+	EventNewWork     = "work.new"
+)
 
 // Handle is the triage Lambda handler: each record is one carepost.Event.
 // Records that fail are reported in BatchItemFailures, so only they come
@@ -74,6 +78,7 @@ func (s *Service) Triage(ctx context.Context, e carepost.Event) error {
 	// 1. Decide, write the decision and the acknowledgement together.
 	var pl plan
 	var t carepost.ThreadRecord
+	var owner carepost.Owner
 	for attempt := 0; ; attempt++ {
 		if attempt == 5 {
 			return carepost.Errorf(carepost.CodeConflict, "thread kept changing during triage")
@@ -88,6 +93,7 @@ func (s *Service) Triage(ctx context.Context, e carepost.Event) error {
 		}
 		due := next.Due
 		note := noteFor(practice, "ack", derivedID("ack", pid, tid, mid), ackText(practice, cal, m.Urgent, due), mid)
+		owner = next.Owner
 		posted, err := s.Messaging.PostSystemMessage(ctx, t, note, next)
 		if carepost.ErrorCode(err) == carepost.CodeConflict {
 			continue
@@ -128,7 +134,15 @@ func (s *Service) Triage(ctx context.Context, e carepost.Event) error {
 		}
 	}
 
-	// 4. Done. The marker records completion; every step above is
+	// 4. Staff who asked for it hear of new work in their pool (the
+	// notifier sends at most one e-mail per message and recipient).
+	if _, isPool := owner.Pool(); isPool && s.Publisher != nil {
+		if err := s.Publisher.Publish(ctx, carepost.QueueNotify, carepost.Event{Type: EventNewWork, PracticeID: pid, ThreadID: tid, MessageID: mid, At: now}); err != nil {
+			return carepost.Unavailable(err, "the notify queue")
+		}
+	}
+
+	// 5. Done. The marker records completion; every step above is
 	// idempotent on its own, so a crash before this line only repeats
 	// no-ops.
 	_, err = s.Store.MarkDone(ctx, pid, tid, "triage", mid, markerTTL)
