@@ -29,8 +29,8 @@ type Trigger int
 const (
 	TriggerAPI      Trigger = iota // HTTP API integration
 	TriggerQueue                   // SQS event source mapping (Access.Consumes)
-	TriggerSchedule                // EventBridge Scheduler
-	TriggerSESEvent                // EventBridge rule on SES events
+	TriggerSchedule                // EventBridge Scheduler (resources.Schedules)
+	TriggerSESEvent                // SNS topic of the SES configuration set's events
 )
 
 // Access lists what a function's role allows. The zero value allows nothing
@@ -51,11 +51,13 @@ type Access struct {
 	// Attachments: put and get objects of the attachments bucket (the API
 	// signs short-lived upload and download URLs with its own role).
 	Attachments bool
-	// UserAdmin: Cognito admin calls on the user pool (invite staff,
-	// activate patients, set groups and attributes, disable users).
+	// UserAdmin: the Cognito admin calls of shared/auth/cognitodir on the
+	// user pool (create, roll back, disable, set groups, grants and
+	// passwords, sign out).
 	UserAdmin bool
-	// PutMetrics: cloudwatch:PutMetricData in resources.MetricNamespace.
-	PutMetrics bool
+	// UserRead: read a user and their groups (AdminGetUser,
+	// AdminListGroupsForUser), for the e-mail address of staff and proxies.
+	UserRead bool
 	// AsyncDLQ: the function is invoked asynchronously and parks failed
 	// events in the async dead-letter queue.
 	AsyncDLQ bool
@@ -79,6 +81,8 @@ const (
 	FnCampaign  = "campaign"
 	FnSweep     = "sweep"
 	FnSESEvents = "sesevents"
+	FnTick      = "campaigntick"
+	FnReminders = "reminders"
 )
 
 // Functions returns the function specs for a deployment. Queue consumers
@@ -96,42 +100,51 @@ func Functions(rs resources.Stack) []FunctionSpec {
 		a.Consumes = q.Consumer
 		return FunctionSpec{Name: q.Consumer, Description: desc, MemoryMB: 256, Timeout: q.VisibilityTimeout / 6, Trigger: TriggerQueue, Access: a}
 	}
+	scheduled := func(name, desc string, timeout time.Duration, a Access) FunctionSpec {
+		a.AsyncDLQ = true
+		return FunctionSpec{Name: name, Description: desc, MemoryMB: 256, Timeout: timeout, Trigger: TriggerSchedule, Access: a}
+	}
 	return []FunctionSpec{
 		{
 			// Requests of patients and staff: threads, attachments (signed
-			// S3 URLs), staff invites and patient activation (Cognito),
-			// campaigns (fan-out starts on the campaign queue).
+			// S3 URLs), staff invites and patient activation (Cognito and an
+			// e-mail), campaigns and appointments (a cancel link tells the
+			// front desk by e-mail).
 			Name: FnAPI, Description: "CarePost HTTP API", MemoryMB: 512, Timeout: 15 * time.Second, Trigger: TriggerAPI,
 			Access: Access{
 				Table: true, DataKey: KeyEncryptDecrypt,
 				SendTo:      []string{rs.Triage.Consumer, rs.Notify.Consumer, rs.Campaign.Consumer},
+				SendMail:    true,
 				Attachments: true, UserAdmin: true,
 			},
 		},
 		// Triage posts the sealed acknowledgement, pages the on-call pool by
 		// e-mail (no health detail) and hands practice-side notices to notify.
 		consumer(rs.Triage, "CarePost triage worker", Access{Table: true, DataKey: KeyEncryptDecrypt, SendTo: []string{rs.Notify.Consumer}, SendMail: true}),
-		// Notify opens the recipient's address and sends a content-free
+		// Notify opens the recipient's address (patients: sealed contact
+		// details; staff and proxies: Cognito) and sends a content-free
 		// "a new message is waiting" e-mail.
-		consumer(rs.Notify, "CarePost notification sender", Access{Table: true, DataKey: KeyEncryptDecrypt, SendMail: true}),
-		// Campaign fans a campaign out onto its own queue in batches, then
-		// sends each recipient's reminder at the SES rate.
+		consumer(rs.Notify, "CarePost notification sender", Access{Table: true, DataKey: KeyEncryptDecrypt, SendMail: true, UserRead: true}),
+		// Campaign sends each recipient's reminder at its share of the SES
+		// rate (and re-queues what it cannot send yet).
 		consumer(rs.Campaign, "CarePost campaign sender", Access{Table: true, DataKey: KeyEncryptDecrypt, SendTo: []string{rs.Campaign.Consumer}, SendMail: true}),
+		// Overdue threads and unacknowledged pages (sealed notes and
+		// escalation e-mails), lost triage events (re-queued), digests; the
+		// overdue-urgent metric goes out in its log (embedded metric format).
+		scheduled(FnSweep, "CarePost overdue sweep and page escalation", 2*time.Minute,
+			Access{Table: true, DataKey: KeyEncryptDecrypt, SendTo: []string{rs.Triage.Consumer}, SendMail: true}),
+		// Starts campaigns, fans recipients out onto the campaign queue in
+		// batches, settles dead senders' claims, completes campaigns.
+		scheduled(FnTick, "CarePost campaign tick", time.Minute,
+			Access{Table: true, DataKey: KeyEncryptDecrypt, SendTo: []string{rs.Campaign.Consumer}}),
+		// Appointment reminders due at their offsets (signed confirm/cancel
+		// links), notices to the front desk.
+		scheduled(FnReminders, "CarePost appointment reminders", 5*time.Minute,
+			Access{Table: true, DataKey: KeyEncryptDecrypt, SendMail: true, UserRead: true}),
 		{
-			// Overdue threads and unacknowledged pages (sealed notes and
-			// escalation e-mails), lost triage events (re-queued), due
-			// appointment reminders (to the campaign queue), and the
-			// overdue-urgent metric.
-			Name: FnSweep, Description: "CarePost overdue sweep and page escalation", MemoryMB: 256, Timeout: time.Minute, Trigger: TriggerSchedule,
-			Access: Access{
-				Table: true, DataKey: KeyEncryptDecrypt,
-				SendTo:   []string{rs.Triage.Consumer, rs.Notify.Consumer, rs.Campaign.Consumer},
-				SendMail: true, PutMetrics: true, AsyncDLQ: true,
-			},
-		},
-		{
-			// SES bounce/complaint/delivery events: suppress the address
-			// (keyed hash under the practice's link key) and count deliveries.
+			// SES bounce/complaint/delivery events through SNS: suppress the
+			// address (keyed hash under the practice's link key), mark the
+			// patient's record, count campaign deliveries.
 			Name: FnSESEvents, Description: "CarePost SES bounce, complaint and delivery events", MemoryMB: 256, Timeout: 30 * time.Second, Trigger: TriggerSESEvent,
 			Access: Access{Table: true, DataKey: KeyEncryptDecrypt, AsyncDLQ: true},
 		},
@@ -139,10 +152,11 @@ func Functions(rs resources.Stack) []FunctionSpec {
 }
 
 // sesRatePerCopy is CAREPOST_SES_RATE: the e-mails per second one running
-// copy of a sending function may send. The account's rate is split between
-// the copies that can run at once: campaign's and notify's event source
-// mappings (each limited to its concurrency) plus one share kept for the
-// rare pages and escalations of triage and the sweep.
+// copy of a sending function may send (the limiter of shared/campaigns is
+// per process). The account's rate is split between the copies that can
+// run at once: campaign's and notify's event source mappings (each limited
+// to its concurrency) plus one share kept for the reminders job and the
+// rare pages, escalations and invitations of the other functions.
 func sesRatePerCopy(total, campaignCopies int) float64 {
 	copies := mailSenderCopies + max(campaignCopies, mailSenderCopies) + 1
 	return float64(total) / float64(copies)

@@ -3,18 +3,20 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2authorizers"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsscheduler"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/carepost/carepost/shared/resources"
 )
 
 // Route is one HTTP API route.
@@ -169,30 +171,35 @@ func (s *CarePostStack) buildTriggers() {
 		case TriggerSchedule:
 			s.buildSchedule(f, fn)
 		case TriggerSESEvent:
-			awsevents.NewRule(s.Stack, jsii.String("SesEventsRule"), &awsevents.RuleProps{
-				Description: jsii.String("SES events of the CarePost configuration set to the sesevents function"),
-				EventPattern: &awsevents.EventPattern{
-					Source:     jsii.Strings("aws.ses"),
-					DetailType: jsii.Strings(sesEventDetailTypes...),
-					Detail: &map[string]any{
-						"mail": map[string]any{"tags": map[string]any{"ses:configuration-set": []string{s.rs.ConfigurationSet}}},
-					},
-				},
-				Targets: &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(fn, &awseventstargets.LambdaFunctionProps{
-					RetryAttempts: jsii.Number(2),
-					MaxEventAge:   awscdk.Duration_Hours(jsii.Number(2)),
-				})},
-			})
+			s.sesTopic.AddSubscription(awssnssubscriptions.NewLambdaSubscription(fn, nil))
 		}
 	}
 }
 
-// sweepRate is how often EventBridge Scheduler runs the sweep.
-const sweepRate = "rate(5 minutes)"
+// scheduleFor returns the schedule of a scheduled function.
+func scheduleFor(function string) resources.Schedule {
+	for _, sc := range resources.Schedules() {
+		if sc.Function == function {
+			return sc
+		}
+	}
+	panic("no schedule in shared/resources for " + function)
+}
 
-// buildSchedule runs f every five minutes through EventBridge Scheduler,
-// with its own role that may invoke this one function only.
+// rateExpression is the EventBridge Scheduler expression of a period.
+func rateExpression(every time.Duration) string {
+	m := int(every / time.Minute)
+	if m == 1 {
+		return "rate(1 minute)"
+	}
+	return fmt.Sprintf("rate(%d minutes)", m)
+}
+
+// buildSchedule runs f on its schedule from shared/resources through
+// EventBridge Scheduler, with its own role that may invoke this one
+// function only. A missed run is superseded by the next one.
 func (s *CarePostStack) buildSchedule(f FunctionSpec, fn awslambda.Function) {
+	sc := scheduleFor(f.Name)
 	role := awsiam.NewRole(s.Stack, jsii.String(title(f.Name)+"SchedulerRole"), &awsiam.RoleProps{
 		AssumedBy: awsiam.NewServicePrincipal(jsii.String("scheduler.amazonaws.com"), nil).WithConditions(&map[string]any{
 			"StringEquals": map[string]any{"aws:SourceAccount": awscdk.Aws_ACCOUNT_ID()},
@@ -202,7 +209,7 @@ func (s *CarePostStack) buildSchedule(f FunctionSpec, fn awslambda.Function) {
 	policy := awsiam.NewManagedPolicy(s.Stack, jsii.String(title(f.Name)+"SchedulerPolicy"), &awsiam.ManagedPolicyProps{
 		Description: jsii.String("Invoke the CarePost " + f.Name + " function"),
 		Statements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:       jsii.String("InvokeSweep"),
+			Sid:       jsii.String("Invoke" + title(f.Name)),
 			Actions:   jsii.Strings("lambda:InvokeFunction"),
 			Resources: &[]*string{fn.FunctionArn()},
 		})},
@@ -210,16 +217,15 @@ func (s *CarePostStack) buildSchedule(f FunctionSpec, fn awslambda.Function) {
 	})
 	schedule := awsscheduler.NewCfnSchedule(s.Stack, jsii.String(title(f.Name)+"Schedule"), &awsscheduler.CfnScheduleProps{
 		Description:        jsii.String(fmt.Sprintf("CarePost %s (%s)", f.Name, s.cfg.Prefix)),
-		ScheduleExpression: jsii.String(sweepRate),
+		ScheduleExpression: jsii.String(rateExpression(sc.Every)),
 		FlexibleTimeWindow: &awsscheduler.CfnSchedule_FlexibleTimeWindowProperty{Mode: jsii.String("OFF")},
 		State:              jsii.String("ENABLED"),
 		Target: &awsscheduler.CfnSchedule_TargetProperty{
 			Arn:     fn.FunctionArn(),
 			RoleArn: role.RoleArn(),
-			// A missed run is superseded by the next one five minutes later.
 			RetryPolicy: &awsscheduler.CfnSchedule_RetryPolicyProperty{
 				MaximumRetryAttempts:     jsii.Number(2),
-				MaximumEventAgeInSeconds: jsii.Number(240),
+				MaximumEventAgeInSeconds: jsii.Number(max(60, sc.Every.Seconds())),
 			},
 		},
 	})

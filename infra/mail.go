@@ -1,8 +1,8 @@
 package main
 
 import (
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsses"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/jsii-runtime-go"
 )
 
@@ -11,22 +11,19 @@ type mailParts struct {
 	identity  awsses.EmailIdentity
 }
 
-// sesEventTypes are the SES events published to EventBridge and handled by
-// the sesevents function: bounces and complaints stop mail to an address,
+// sesEventTypes are the SES events published to the events topic and handled
+// by the sesevents function: bounces and complaints stop mail to an address,
 // deliveries count campaign progress.
 var sesEventTypes = []awsses.EmailSendingEvent{
 	awsses.EmailSendingEvent_BOUNCE,
 	awsses.EmailSendingEvent_COMPLAINT,
 	awsses.EmailSendingEvent_DELIVERY,
-	awsses.EmailSendingEvent_REJECT,
 }
-
-// sesEventDetailTypes are the EventBridge detail-types of sesEventTypes.
-var sesEventDetailTypes = []string{"Email Bounced", "Email Complaint Received", "Email Delivered", "Email Rejected"}
 
 // buildMail creates the configuration set (TLS required, reputation
 // metrics, account suppression list for bounces and complaints, events to
-// the default event bus) and the practice domain's identity with Easy DKIM.
+// an encrypted SNS topic that the sesevents function subscribes to) and the
+// practice domain's identity with Easy DKIM.
 // The DKIM CNAME records are stack outputs; SES sends only once they are
 // in DNS (and, for mail to unverified recipients, once the account has left
 // the SES sandbox).
@@ -38,9 +35,14 @@ func (s *CarePostStack) buildMail() *mailParts {
 		SendingEnabled:       jsii.Bool(true),
 		SuppressionReasons:   awsses.SuppressionReasons_BOUNCES_AND_COMPLAINTS,
 	})
-	bus := awsevents.EventBus_FromEventBusName(s.Stack, jsii.String("DefaultBus"), jsii.String("default"))
-	cs.AddEventDestination(jsii.String("ToEventBridge"), &awsses.ConfigurationSetEventDestinationOptions{
-		Destination: awsses.EventDestination_EventBus(bus),
+	s.sesTopic = awssns.NewTopic(s.Stack, jsii.String("SesEventsTopic"), &awssns.TopicProps{
+		DisplayName: jsii.String("CarePost SES events (" + s.cfg.Prefix + ")"),
+		MasterKey:   s.opsKey,
+		EnforceSSL:  jsii.Bool(true),
+	})
+	// The CDK adds the topic policy letting this configuration set publish.
+	cs.AddEventDestination(jsii.String("ToSns"), &awsses.ConfigurationSetEventDestinationOptions{
+		Destination: awsses.EventDestination_SnsTopic(s.sesTopic),
 		Events:      &sesEventTypes,
 	})
 	identity := awsses.NewEmailIdentity(s.Stack, jsii.String("DomainIdentity"), &awsses.EmailIdentityProps{

@@ -35,7 +35,7 @@ var Suppressions = []Suppression{
 		Reason: "Reserved concurrency is set where it protects a dependency (the campaign sender and the SES rate). " +
 			"Elsewhere it would carve the account's concurrency pool (new accounts have 10) without protecting " +
 			"anything: the API is throttled at API Gateway, notify's event source mapping is capped by MaxConcurrency, " +
-			"and triage, the sweep and SES events are light.",
+			"triage and SES events are light, and the scheduled jobs run once per period.",
 		On: functionsWhere(func(f FunctionSpec, c Config) bool {
 			return f.Name != FnCampaign || c.CampaignConcurrency == 0
 		}),

@@ -48,6 +48,7 @@ type CarePostStack struct {
 	dlqs            map[string]awssqs.Queue // by consumer name
 	asyncDLQ        awssqs.Queue
 	alarmTopic      awssns.Topic
+	sesTopic        awssns.Topic
 	functions       map[string]awslambda.Function
 	roles           map[string]awsiam.Role
 	policies        map[string]awsiam.ManagedPolicy
@@ -160,6 +161,15 @@ func (s *CarePostStack) buildKeys() {
 		Conditions: &map[string]any{
 			"ArnLike": map[string]any{"kms:EncryptionContext:aws:logs:arn": s.arn("logs", "log-group:*")},
 		},
+	}), jsii.Bool(false))
+	// SES publishes bounce, complaint and delivery events to the encrypted
+	// events topic.
+	s.opsKey.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("SESEventsToTopic"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("ses.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": awscdk.Aws_ACCOUNT_ID()}},
 	}), jsii.Bool(false))
 	// CloudWatch alarms publish to the encrypted alarm topic.
 	s.opsKey.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -415,22 +425,22 @@ func (s *CarePostStack) statementsFor(f FunctionSpec, logGroup awslogs.LogGroup)
 			map[string]any{"StringEquals": map[string]any{"ses:FromAddress": s.cfg.Sender}}))
 	}
 	if a.UserAdmin {
-		out = append(out, st("ManageUsers", []string{
-			"cognito-idp:AdminCreateUser", "cognito-idp:AdminGetUser", "cognito-idp:AdminUpdateUserAttributes",
-			"cognito-idp:AdminAddUserToGroup", "cognito-idp:AdminRemoveUserFromGroup", "cognito-idp:AdminListGroupsForUser",
-			"cognito-idp:AdminDisableUser", "cognito-idp:AdminEnableUser", "cognito-idp:AdminResetUserPassword",
-			"cognito-idp:AdminSetUserPassword", "cognito-idp:AdminUserGlobalSignOut", "cognito-idp:ListUsers",
-			"cognito-idp:ListUsersInGroup",
-		}, []*string{s.auth.pool.UserPoolArn()}, nil))
-	}
-	if a.PutMetrics {
-		// AWS exception: PutMetricData has no resource-level permissions;
-		// the namespace condition is the narrowing AWS offers.
-		out = append(out, st("PublishCarePostMetrics", []string{"cloudwatch:PutMetricData"}, []*string{jsii.String("*")},
-			map[string]any{"StringEquals": map[string]any{"cloudwatch:namespace": resources.MetricNamespace}}))
+		out = append(out, st("ManageUsers", userAdminActions, []*string{s.auth.pool.UserPoolArn()}, nil))
+	} else if a.UserRead {
+		out = append(out, st("ReadUsers", userReadActions, []*string{s.auth.pool.UserPoolArn()}, nil))
 	}
 	return out
 }
+
+// Cognito actions: exactly the calls of shared/auth/cognitodir.
+var (
+	userReadActions  = []string{"cognito-idp:AdminGetUser", "cognito-idp:AdminListGroupsForUser"}
+	userAdminActions = append([]string{
+		"cognito-idp:AdminCreateUser", "cognito-idp:AdminDeleteUser", "cognito-idp:AdminDisableUser",
+		"cognito-idp:AdminAddUserToGroup", "cognito-idp:AdminRemoveUserFromGroup",
+		"cognito-idp:AdminUpdateUserAttributes", "cognito-idp:AdminSetUserPassword", "cognito-idp:AdminUserGlobalSignOut",
+	}, userReadActions...)
+)
 
 func (s *CarePostStack) environment() *map[string]*string {
 	pool := s.auth.pool.UserPoolId()
@@ -494,9 +504,16 @@ func (s *CarePostStack) buildFunctions() {
 			// to the role, and the role's only policy is the managed one.
 			cfn := fn.Node().DefaultChild().(awslambda.CfnFunction)
 			cfn.SetDeadLetterConfig(&awslambda.CfnFunction_DeadLetterConfigProperty{TargetArn: s.asyncDLQ.QueueArn()})
+			// A scheduled run that fails is not retried (the next run
+			// supersedes it); an SES event is retried twice. What still
+			// fails lands in the async DLQ (alarmed).
+			retries := 2.0
+			if f.Trigger == TriggerSchedule {
+				retries = 0
+			}
 			awslambda.NewEventInvokeConfig(s.Stack, jsii.String(title(f.Name)+"InvokeConfig"), &awslambda.EventInvokeConfigProps{
 				Function:      fn,
-				RetryAttempts: jsii.Number(2),
+				RetryAttempts: jsii.Number(retries),
 				MaxEventAge:   awscdk.Duration_Hours(jsii.Number(1)),
 			})
 		}

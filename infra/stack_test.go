@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
@@ -432,6 +433,7 @@ func TestSESConfiguration(t *testing.T) {
 			"EventDestination": assertions.Match_ObjectLike(&map[string]any{
 				"Enabled":            true,
 				"MatchingEventTypes": assertions.Match_ArrayWith(&[]any{"bounce", "complaint", "delivery"}),
+				"SnsDestination":     map[string]any{"TopicARN": map[string]any{"Ref": logicalID(stack.sesTopic)}},
 			}),
 		})
 	})
@@ -441,13 +443,30 @@ func TestSESConfiguration(t *testing.T) {
 		})
 	})
 	mustMatch(t, "SES events reach the sesevents function", func() {
-		template.HasResourceProperties(jsii.String("AWS::Events::Rule"), map[string]any{
-			"EventPattern": assertions.Match_ObjectLike(&map[string]any{"source": []any{"aws.ses"}}),
-			"Targets": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
-				"Arn": map[string]any{"Fn::GetAtt": []any{logicalID(stack.functions[FnSESEvents]), "Arn"}},
-			})}),
+		template.HasResourceProperties(jsii.String("AWS::SNS::Subscription"), map[string]any{
+			"Protocol": "lambda",
+			"TopicArn": map[string]any{"Ref": logicalID(stack.sesTopic)},
+			"Endpoint": map[string]any{"Fn::GetAtt": []any{logicalID(stack.functions[FnSESEvents]), "Arn"}},
 		})
 	})
+	mustMatch(t, "SES may publish to the topic", func() {
+		template.HasResourceProperties(jsii.String("AWS::SNS::TopicPolicy"), map[string]any{
+			"PolicyDocument": assertions.Match_ObjectLike(&map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{
+				assertions.Match_ObjectLike(&map[string]any{"Action": "sns:Publish", "Principal": map[string]any{"Service": "ses.amazonaws.com"}}),
+			})}),
+			"Topics": []any{map[string]any{"Ref": logicalID(stack.sesTopic)}},
+		})
+	})
+	// The topic is encrypted with the ops key, so SES must be able to use it.
+	var sesMayUseKey bool
+	for _, st := range statementsOf(tmpl.Resources[logicalID(stack.opsKey)].Properties["KeyPolicy"]) {
+		if p, _ := st.Principal.(map[string]any); p["Service"] == "ses.amazonaws.com" && actionMatches(st.Actions, "kms:GenerateDataKey") {
+			sesMayUseKey = true
+		}
+	}
+	if !sesMayUseKey {
+		t.Errorf("the ops key policy does not let SES encrypt events for the topic")
+	}
 }
 
 func TestAttachmentBucket(t *testing.T) {
@@ -473,31 +492,45 @@ func TestAttachmentBucket(t *testing.T) {
 	})
 }
 
-func TestSweepScheduledEveryFiveMinutes(t *testing.T) {
-	ids := ofType("AWS::Scheduler::Schedule")
-	if len(ids) != 1 {
-		t.Fatalf("schedules = %v, want one", ids)
+func TestSchedulesFromResources(t *testing.T) {
+	byTarget := map[string]map[string]any{}
+	for _, id := range ofType("AWS::Scheduler::Schedule") {
+		p := tmpl.Resources[id].Properties
+		for _, fid := range refs(p["Target"].(map[string]any)["Arn"]) {
+			byTarget[fid] = p
+		}
 	}
-	p := tmpl.Resources[ids[0]].Properties
-	if got, want := p["ScheduleExpression"], "rate(5 minutes)"; got != want {
-		t.Errorf("ScheduleExpression = %v, want %v", got, want)
+	if got, want := len(byTarget), len(resources.Schedules()); got != want {
+		t.Errorf("schedules = %d, want %d", got, want)
 	}
-	target := p["Target"].(map[string]any)
-	sweep := logicalID(stack.functions[FnSweep])
-	if got := refs(target["Arn"]); !slices.Equal(got, []string{sweep}) {
-		t.Errorf("target = %v, want the sweep", got)
+	for _, sc := range resources.Schedules() {
+		t.Run(sc.Function, func(t *testing.T) {
+			fid := logicalID(stack.functions[sc.Function])
+			p, ok := byTarget[fid]
+			if !ok {
+				t.Fatalf("no schedule invokes %s", sc.Function)
+			}
+			if got, want := p["ScheduleExpression"], rateExpression(sc.Every); got != want {
+				t.Errorf("ScheduleExpression = %v, want %v", got, want)
+			}
+			role := refs(p["Target"].(map[string]any)["RoleArn"])
+			if len(role) != 1 {
+				t.Fatalf("scheduler role = %v", role)
+			}
+			perms := rolePermissions(role[0])
+			for _, f := range stack.specs {
+				if got, want := allows(perms, "lambda:InvokeFunction", logicalID(stack.functions[f.Name])), f.Name == sc.Function; got != want {
+					t.Errorf("scheduler role may invoke %s = %v, want %v", f.Name, got, want)
+				}
+			}
+		})
 	}
-	role := refs(target["RoleArn"])
-	if len(role) != 1 {
-		t.Fatalf("scheduler role = %v", role)
-	}
-	perms := rolePermissions(role[0])
-	if !allows(perms, "lambda:InvokeFunction", sweep) {
-		t.Errorf("scheduler role may not invoke the sweep")
-	}
-	for _, f := range stack.specs {
-		if f.Name != FnSweep && allows(perms, "lambda:InvokeFunction", logicalID(stack.functions[f.Name])) {
-			t.Errorf("scheduler role may invoke %s", f.Name)
+	for _, tt := range []struct {
+		every time.Duration
+		want  string
+	}{{time.Minute, "rate(1 minute)"}, {5 * time.Minute, "rate(5 minutes)"}, {15 * time.Minute, "rate(15 minutes)"}} {
+		if got := rateExpression(tt.every); got != tt.want {
+			t.Errorf("rateExpression(%v) = %q, want %q", tt.every, got, tt.want)
 		}
 	}
 }
