@@ -48,8 +48,12 @@ type Access struct {
 	SendTo []string
 	// SendMail: ses:SendEmail from the configured sender only.
 	SendMail bool
-	// Attachments: put and get objects of the attachments bucket (the API
-	// signs short-lived upload and download URLs with its own role).
+	// Attachments: put, get (and head) and delete objects of the
+	// attachments bucket: the API signs short-lived upload and download URLs
+	// with its own role, checks an upload's type by its first bytes and
+	// deletes refused uploads. Objects are SSE-KMS under the data key with
+	// the attachment's encryption context, so S3 uses the data key with the
+	// API's identity.
 	Attachments bool
 	// UserAdmin: the Cognito admin calls of shared/auth/cognitodir on the
 	// user pool (create, roll back, disable, set groups, grants and
@@ -58,6 +62,9 @@ type Access struct {
 	// UserRead: read a user and their groups (AdminGetUser,
 	// AdminListGroupsForUser), for the e-mail address of staff and proxies.
 	UserRead bool
+	// Health: the read-only calls of the API's /health check (DescribeTable,
+	// DescribeKey on the data key, GetQueueAttributes, SES GetAccount).
+	Health bool
 	// AsyncDLQ: the function is invoked asynchronously and parks failed
 	// events in the async dead-letter queue.
 	AsyncDLQ bool
@@ -115,7 +122,7 @@ func Functions(rs resources.Stack) []FunctionSpec {
 				Table: true, DataKey: KeyEncryptDecrypt,
 				SendTo:      []string{rs.Triage.Consumer, rs.Notify.Consumer, rs.Campaign.Consumer},
 				SendMail:    true,
-				Attachments: true, UserAdmin: true,
+				Attachments: true, UserAdmin: true, Health: true,
 			},
 		},
 		// Triage posts the sealed acknowledgement, pages the on-call pool by

@@ -118,13 +118,16 @@ func TestTLSOnlyResourcePolicies(t *testing.T) {
 
 // awsRequiredWildcards are the only IAM statements (by Sid) that may have
 // Resource "*", each because AWS offers no resource-level permission for the
-// action, with the condition that narrows it instead. There are none: the
-// sweep publishes its metric in embedded metric format through its own log
-// group (no cloudwatch:PutMetricData, which would be one: it has no resource
-// ARN and would be narrowed by cloudwatch:namespace), and X-Ray tracing (whose
-// PutTraceSegments would be another) is off. Key policies are checked apart:
-// there "*" means the key itself.
-var awsRequiredWildcards = map[string]string{}
+// action, with the condition key that narrows it ("" when AWS offers none).
+// Not here on purpose: cloudwatch:PutMetricData (the sweep publishes its
+// metric in embedded metric format through its own log group) and X-Ray's
+// PutTraceSegments (tracing is off). Key policies are checked apart: there
+// "*" means the key itself.
+var awsRequiredWildcards = map[string]string{
+	// The API's /health reads the SES account's sending status;
+	// ses:GetAccount has no resource type and no condition keys.
+	"HealthSESAccount": "",
+}
 
 func TestNoWildcardResources(t *testing.T) {
 	check := func(where string, stmts []statement) {
@@ -141,6 +144,9 @@ func TestNoWildcardResources(t *testing.T) {
 			if !ok {
 				t.Errorf("%s: statement %q allows %v on Resource \"*\"", where, st.Sid, st.Actions)
 				continue
+			}
+			if len(st.Actions) != 1 {
+				t.Errorf("%s: statement %q on Resource \"*\" must grant the single action it is excepted for, got %v", where, st.Sid, st.Actions)
 			}
 			if !strings.Contains(strings.Join(conditionKeys(st.Conditions), " "), cond) {
 				t.Errorf("%s: statement %q on Resource \"*\" lacks its narrowing condition %s", where, st.Sid, cond)
@@ -245,6 +251,12 @@ func TestFunctionsTouchOnlyWhatTheyNeed(t *testing.T) {
 		{FnAPI, "cognito-idp:DeleteUserPool", "", false},
 		{FnAPI, "cognito-idp:AdminInitiateAuth", "", false},
 		{FnAPI, "s3:PutObject", logicalID(stack.bucket), true},
+		{FnAPI, "s3:DeleteObject", logicalID(stack.bucket), true},
+		{FnAPI, "s3:PutBucketPolicy", "", false},
+		{FnAPI, "dynamodb:DescribeTable", logicalID(stack.table), true},
+		{FnAPI, "ses:GetAccount", "", true},
+		{FnNotify, "ses:GetAccount", "", false},
+		{FnNotify, "dynamodb:DescribeTable", "", false},
 		{FnAPI, "s3:DeleteBucket", "", false},
 		{FnAPI, "ses:SendEmail", "", true},
 		{FnAPI, "sqs:SendMessage", q(FnCampaign), true},
@@ -358,16 +370,33 @@ func dataKeyPrincipals() (encrypt, decrypt []string) {
 	return encrypt, decrypt
 }
 
-func TestDataKeyAdministratorsCannotUseIt(t *testing.T) {
+// TestDataKeyUseNeedsRoleAndContext: only function roles may use the data
+// key, and only with an encryption context; account administrators manage
+// it without being able to use it.
+func TestDataKeyUseNeedsRoleAndContext(t *testing.T) {
+	uses := []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:ReEncryptTo"}
 	for _, st := range statementsOf(tmpl.Resources[logicalID(stack.dataKey)].Properties["KeyPolicy"]) {
-		p, _ := st.Principal.(map[string]any)
-		if len(refs(p["AWS"])) > 0 {
-			continue // a function role
-		}
-		for _, use := range []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom"} {
-			if actionMatches(st.Actions, use) {
-				t.Errorf("key policy statement %q lets %v %s", st.Sid, st.Principal, use)
+		var used []string
+		for _, u := range uses {
+			if actionMatches(st.Actions, u) {
+				used = append(used, u)
 			}
+		}
+		if len(used) == 0 || st.Effect != "Allow" {
+			continue
+		}
+		p, _ := st.Principal.(map[string]any)
+		for _, id := range refs(p["AWS"]) {
+			if tmpl.Resources[id].Type != "AWS::IAM::Role" {
+				t.Errorf("statement %q lets %s (not a function role) %v", st.Sid, id, used)
+			}
+		}
+		if len(refs(p["AWS"])) == 0 {
+			t.Errorf("statement %q lets %v %v", st.Sid, st.Principal, used)
+		}
+		null, _ := st.Conditions["Null"].(map[string]any)
+		if null["kms:EncryptionContextKeys"] != "false" {
+			t.Errorf("statement %q allows %v without an encryption context", st.Sid, used)
 		}
 	}
 }

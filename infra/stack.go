@@ -204,6 +204,21 @@ func (s *CarePostStack) buildDataKeyPolicy() {
 			Conditions: withContext,
 		}), jsii.Bool(false))
 	}
+	var describers []awsiam.IPrincipal
+	for _, f := range s.specs {
+		if f.Access.Health {
+			describers = append(describers, s.roles[f.Name])
+		}
+	}
+	if len(describers) > 0 {
+		// The health check reads the key's state; no use of the key.
+		s.dataKey.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("DescribeForHealthCheck"),
+			Principals: &describers,
+			Actions:    jsii.Strings("kms:DescribeKey"),
+			Resources:  jsii.Strings("*"),
+		}), jsii.Bool(false))
+	}
 	if len(decrypters) > 0 {
 		s.dataKey.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:        jsii.String("DecryptWithContext"),
@@ -386,7 +401,7 @@ func (s *CarePostStack) statementsFor(f FunctionSpec, logGroup awslogs.LogGroup)
 	}
 	if a.Attachments {
 		storageVia = append(storageVia, "s3")
-		out = append(out, st("AttachmentObjects", []string{"s3:PutObject", "s3:GetObject"},
+		out = append(out, st("AttachmentObjects", []string{"s3:PutObject", "s3:GetObject", "s3:DeleteObject"},
 			[]*string{s.bucket.ArnForObjects(jsii.String("*"))}, nil))
 	}
 	if len(storageVia) > 0 {
@@ -423,6 +438,19 @@ func (s *CarePostStack) statementsFor(f FunctionSpec, logGroup awslogs.LogGroup)
 		out = append(out, st("SendMailAsPractice", []string{"ses:SendEmail"},
 			[]*string{s.arn("ses", "identity/*"), s.arn("ses", "configuration-set/"+s.rs.ConfigurationSet)},
 			map[string]any{"StringEquals": map[string]any{"ses:FromAddress": s.cfg.Sender}}))
+	}
+	if a.Health {
+		var queues []*string
+		for _, q := range sortedKeys(s.queues) {
+			queues = append(queues, s.queues[q].QueueArn())
+		}
+		out = append(out,
+			st("HealthTable", []string{"dynamodb:DescribeTable"}, []*string{s.table.TableArn()}, nil),
+			st("HealthQueues", []string{"sqs:GetQueueAttributes"}, queues, nil),
+			// AWS exception: ses:GetAccount reads the account's sending
+			// status and has no resource type; nothing narrower exists.
+			st("HealthSESAccount", []string{"ses:GetAccount"}, []*string{jsii.String("*")}, nil),
+		)
 	}
 	if a.UserAdmin {
 		out = append(out, st("ManageUsers", userAdminActions, []*string{s.auth.pool.UserPoolArn()}, nil))
