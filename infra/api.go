@@ -81,10 +81,11 @@ func (s *CarePostStack) buildAPIShell() *string {
 		Description:        jsii.String("CarePost HTTP API"),
 		CreateDefaultStage: jsii.Bool(false),
 		CorsPreflight: &awsapigatewayv2.CorsPreflightOptions{
-			AllowOrigins: jsii.Strings("https://" + s.cfg.PracticeDomain),
-			AllowMethods: &[]awsapigatewayv2.CorsHttpMethod{awsapigatewayv2.CorsHttpMethod_ANY},
-			AllowHeaders: jsii.Strings("authorization", "content-type", "idempotency-key"),
-			MaxAge:       awscdk.Duration_Hours(jsii.Number(1)),
+			AllowOrigins:  jsii.Strings("https://" + s.cfg.PracticeDomain),
+			AllowMethods:  &[]awsapigatewayv2.CorsHttpMethod{awsapigatewayv2.CorsHttpMethod_ANY},
+			AllowHeaders:  jsii.Strings("authorization", "content-type", "idempotency-key"),
+			ExposeHeaders: jsii.Strings("location", "idempotent-replayed"),
+			MaxAge:        awscdk.Duration_Hours(jsii.Number(1)),
 		},
 	})
 	logGroup := awslogs.NewLogGroup(s.Stack, jsii.String("ApiAccessLogs"), &awslogs.LogGroupProps{

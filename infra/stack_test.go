@@ -333,6 +333,15 @@ func TestHTTPAPIRoutesAndAuthorizer(t *testing.T) {
 			t.Errorf("route %q authorizer = %v", tt.key, r["AuthorizerId"])
 		}
 	}
+	mustMatch(t, "CORS for the practice's web origin", func() {
+		template.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Api"), map[string]any{
+			"CorsConfiguration": assertions.Match_ObjectLike(&map[string]any{
+				"AllowOrigins":  []any{"https://" + testConfig.PracticeDomain},
+				"AllowHeaders":  assertions.Match_ArrayWith(&[]any{"authorization", "idempotency-key"}),
+				"ExposeHeaders": assertions.Match_ArrayWith(&[]any{"idempotent-replayed"}),
+			}),
+		})
+	})
 	stage := tmpl.Resources[logicalID(stack.api.stage)].Properties
 	if got := stage["DefaultRouteSettings"]; got == nil {
 		t.Errorf("stage has no default throttling")
