@@ -100,6 +100,24 @@ func New(t testing.TB) *Harness {
 	}
 	a := app.New(cfg, st.Clients, verifier, dir)
 	a.Log = slog.New(slog.NewTextHandler(logWriter(), &slog.HandlerOptions{Level: slog.LevelError}))
+	if mailbox := os.Getenv("CAREPOST_MAILBOX_URL"); mailbox != "" {
+		// The SES emulator has no GetAccount; its store answering is "up".
+		a.MailboxCheck = func(ctx context.Context) error {
+			req, err := http.NewRequestWithContext(ctx, "GET", mailbox+"/store?since=0", nil)
+			if err != nil {
+				return err
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return err
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("mailbox answered %d", resp.StatusCode)
+			}
+			return nil
+		}
+	}
 	srv := httptest.NewServer(a.API())
 	t.Cleanup(srv.Close)
 
