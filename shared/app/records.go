@@ -1,8 +1,11 @@
 package app
 
 import (
+	"github.com/carepost/carepost/shared/aggregates"
 	"github.com/carepost/carepost/shared/attachments"
+	"github.com/carepost/carepost/shared/carepost"
 	"github.com/carepost/carepost/shared/quickreplies"
+	"github.com/carepost/carepost/shared/reports"
 	"github.com/carepost/carepost/shared/s3objects"
 )
 
@@ -12,6 +15,14 @@ import (
 // export, reports with the per-day aggregates kept on the write path, and
 // the retention job with legal holds.
 func (a *App) wireRecords() {
+	// Every thread and message write of the messaging core (API, triage's
+	// system notes) also feeds the per-day aggregates and the closed-thread
+	// index. Failures are logged with their code only (never data).
+	a.Messaging.Store = aggregates.Wrap(a.Messaging.Store, a.Store, func(op string, err error) {
+		a.Log.Warn("report aggregate not written", "op", op, "code", string(carepost.ErrorCode(err)))
+	})
+	a.Routes = append(a.Routes, reports.Routes(reports.New(a.Store, a.Messaging))...)
+
 	qr := quickreplies.New(a.Store, a.Messaging, a.Envelope)
 	a.Routes = append(a.Routes, quickreplies.Routes(qr)...)
 
