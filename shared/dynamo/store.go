@@ -72,7 +72,13 @@ func (s *Store) consumed(op string, cc ...*types.ConsumedCapacity) {
 		if c == nil {
 			continue
 		}
-		s.Consumed(op, aws.ToFloat64(c.WriteCapacityUnits), aws.ToFloat64(c.ReadCapacityUnits))
+		wcu, rcu := aws.ToFloat64(c.WriteCapacityUnits), aws.ToFloat64(c.ReadCapacityUnits)
+		if c.WriteCapacityUnits == nil && c.ReadCapacityUnits == nil {
+			// Only the total is reported (DynamoDB Local, on-demand tables);
+			// every call of this hook is a write.
+			wcu = aws.ToFloat64(c.CapacityUnits)
+		}
+		s.Consumed(op, wcu, rcu)
 	}
 }
 
