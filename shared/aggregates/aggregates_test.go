@@ -16,7 +16,9 @@ type fakeStore struct {
 	failWrite bool
 }
 
-func (f *fakeStore) Practice(context.Context, string) (carepost.Practice, error) { return f.practice, nil }
+func (f *fakeStore) Practice(context.Context, string) (carepost.Practice, error) {
+	return f.practice, nil
+}
 func (f *fakeStore) CreateThread(context.Context, carepost.ThreadRecord, carepost.MessageRecord) error {
 	return f.err()
 }

@@ -55,7 +55,9 @@ type Service struct {
 }
 
 // New returns a service with the real clock.
-func New(store Store, audit Auditor) *Service { return &Service{Store: store, Audit: audit, Now: time.Now} }
+func New(store Store, audit Auditor) *Service {
+	return &Service{Store: store, Audit: audit, Now: time.Now}
+}
 
 // Period is a run of whole days in the practice's time zone, both ends
 // included.
