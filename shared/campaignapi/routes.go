@@ -107,9 +107,15 @@ func Routes(cs *campaigns.Service, rs *reminders.Service) []httpapi.Route {
 		return reply(w, http.StatusOK, v)
 	})
 	for name, do := range map[string]func(*http.Request, *httpapi.Call) (campaigns.View, error){
-		"pause":  func(r *http.Request, c *httpapi.Call) (campaigns.View, error) { return cs.Pause(r.Context(), c.Principal, r.PathValue("id")) },
-		"resume": func(r *http.Request, c *httpapi.Call) (campaigns.View, error) { return cs.Resume(r.Context(), c.Principal, r.PathValue("id")) },
-		"cancel": func(r *http.Request, c *httpapi.Call) (campaigns.View, error) { return cs.Cancel(r.Context(), c.Principal, r.PathValue("id")) },
+		"pause": func(r *http.Request, c *httpapi.Call) (campaigns.View, error) {
+			return cs.Pause(r.Context(), c.Principal, r.PathValue("id"))
+		},
+		"resume": func(r *http.Request, c *httpapi.Call) (campaigns.View, error) {
+			return cs.Resume(r.Context(), c.Principal, r.PathValue("id"))
+		},
+		"cancel": func(r *http.Request, c *httpapi.Call) (campaigns.View, error) {
+			return cs.Cancel(r.Context(), c.Principal, r.PathValue("id"))
+		},
 	} {
 		add("POST /v1/campaigns/{id}/"+name, func(w http.ResponseWriter, r *http.Request, c *httpapi.Call) error {
 			v, err := do(r, c)
