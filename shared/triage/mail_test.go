@@ -1,6 +1,7 @@
 package triage
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -100,5 +101,43 @@ func TestMayAcknowledge(t *testing.T) {
 		if got := mayAcknowledge(p, sub, now); got != want {
 			t.Errorf("mayAcknowledge(%s) = %v, want %v", sub, got, want)
 		}
+	}
+}
+
+func TestChainSteps(t *testing.T) {
+	p := testPractice() // chain: carl, alice (the admin)
+	if got, want := len(chainSteps(p)), 2; got != want {
+		t.Errorf("steps with the admin in the chain = %d, want %d", got, want)
+	}
+	p.EscalationChain = []carepost.Owner{carepost.UserOwner("carl")}
+	steps := chainSteps(p)
+	if got, want := len(steps), 2; got != want {
+		t.Fatalf("steps = %d, want %d", got, want)
+	}
+	if got, want := steps[1], []carepost.Owner{carepost.UserOwner("alice")}; !slices.Equal(got, want) {
+		t.Errorf("last step = %v, want the admins %v", got, want)
+	}
+}
+
+func TestSweepMetric(t *testing.T) {
+	var buf strings.Builder
+	s := &Service{Metrics: &buf, MetricTable: "carepost-data", Now: func() time.Time { return time.Unix(1_800_000_000, 0) }}
+	s.emitMetric(SweepReport{OverdueUrgent: 2})
+	var line map[string]any
+	if err := json.Unmarshal([]byte(buf.String()), &line); err != nil {
+		t.Fatalf("metric line %q: %v", buf.String(), err)
+	}
+	if got, want := line["OverdueUrgentMessages"], float64(2); got != want {
+		t.Errorf("OverdueUrgentMessages = %v, want %v", got, want)
+	}
+	if got, want := line["Table"], "carepost-data"; got != want {
+		t.Errorf("Table = %v, want %v", got, want)
+	}
+	aws, _ := line["_aws"].(map[string]any)
+	if got, want := aws["Timestamp"], float64(1_800_000_000_000); got != want {
+		t.Errorf("Timestamp = %v, want %v", got, want)
+	}
+	if !strings.Contains(buf.String(), `"Namespace":"CarePost"`) {
+		t.Errorf("no CarePost namespace in %s", buf.String())
 	}
 }
