@@ -57,7 +57,7 @@ func New(cfg aws.Config) Clients {
 	// S3 emulators (moto, LocalStack) serve buckets by path, not by virtual host.
 	pathStyle := os.Getenv("AWS_ENDPOINT_URL_S3") != "" || os.Getenv("AWS_ENDPOINT_URL") != ""
 	return Clients{
-		Config:   cfg,
+		Config: cfg,
 		// DynamoDB Local's error responses carry no valid CRC32; skip the
 		// check (which only logs a warning) when talking to an emulator.
 		DynamoDB: dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.DisableValidateResponseChecksum = emulated("DYNAMODB") }),

@@ -251,12 +251,6 @@ func (s *Store) PutConsent(ctx context.Context, pid string, c carepost.Consent) 
 
 // ---- threads and messages -------------------------------------------------
 
-type threadItem struct {
-	PK, SK         string `dynamodbav:"pk"`
-	GSI1PK, GSI1SK string
-	GSI2PK, GSI2SK string
-}
-
 func (s *Store) threadAttrs(t carepost.ThreadRecord) map[string]types.AttributeValue {
 	S := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
 	N := func(v int64) types.AttributeValue {

@@ -2,7 +2,6 @@ package messaging
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/carepost/carepost/shared/carepost"
@@ -308,6 +307,3 @@ func clampLimit(n int) int {
 	}
 	return min(n, MaxLimit)
 }
-
-// trimmed reports whether s has non-space content.
-func trimmed(s string) bool { return strings.TrimSpace(s) != "" }
