@@ -4,6 +4,7 @@ import (
 	"github.com/carepost/carepost/shared/aggregates"
 	"github.com/carepost/carepost/shared/attachments"
 	"github.com/carepost/carepost/shared/carepost"
+	"github.com/carepost/carepost/shared/evisit"
 	"github.com/carepost/carepost/shared/quickreplies"
 	"github.com/carepost/carepost/shared/reports"
 	"github.com/carepost/carepost/shared/s3objects"
@@ -29,4 +30,6 @@ func (a *App) wireRecords() {
 	att := attachments.New(a.Store, s3objects.New(a.Clients.S3, a.Config.Bucket, a.Config.KeyID), a.Messaging)
 	a.Messaging.Attachments = att
 	a.Routes = append(a.Routes, attachments.Routes(att)...)
+
+	a.Routes = append(a.Routes, evisit.Routes(evisit.New(a.Store, a.Messaging))...)
 }
