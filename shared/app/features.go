@@ -14,6 +14,7 @@ func (a *App) wireFeatures() {
 	a.wireNotify()
 	a.wireCampaigns()
 	a.wireRecords()
+	a.wireAuditVerify()
 }
 
 func (a *App) sesCheck(ctx context.Context) error {
