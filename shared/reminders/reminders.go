@@ -224,7 +224,14 @@ func (s *Service) Create(ctx context.Context, p carepost.Principal, in Input) (V
 		}
 		return View{}, err
 	}
-	return View{a}, nil
+	return idsOnly(a), nil
+}
+
+// idsOnly is what a POST answers: answers to POSTs are kept for idempotent
+// retries, so they carry ids and states, never the sealed details.
+func idsOnly(a carepost.Appointment) View {
+	a.Clinician, a.Location = "", ""
+	return View{a}
 }
 
 // ImportInput is a CSV of appointments: columns patientId, time, and
@@ -426,7 +433,8 @@ func (s *Service) CancelByStaff(ctx context.Context, p carepost.Principal, aid s
 		}
 		return View{}, err
 	}
-	return s.Get(ctx, p, aid)
+	rec, err = s.Store.Appointment(ctx, p.PracticeID, aid)
+	return idsOnly(rec.Appointment), err
 }
 
 func validID(s string) bool {
