@@ -519,15 +519,31 @@ func (s *Service) Preview(ctx context.Context, p carepost.Principal, cid string,
 	if err != nil {
 		return nil, err
 	}
-	page, err := s.Store.Recipients(ctx, p.PracticeID, cid, "", false, nil, n)
-	if err != nil {
-		return nil, err
+	// The first n by line of the list (recipients are stored by a hash).
+	var first []carepost.Recipient
+	var after map[string]string
+	for {
+		page, err := s.Store.Recipients(ctx, p.PracticeID, cid, "", true, after, 1000)
+		if err != nil {
+			return nil, err
+		}
+		first = append(first, page.Items...)
+		slices.SortFunc(first, func(a, b carepost.Recipient) int { return a.Line - b.Line })
+		first = first[:min(n, len(first))]
+		if page.Next == nil {
+			break
+		}
+		after = page.Next
 	}
 	if err := s.audit(ctx, p, "campaign.preview", "campaign/"+c.ID, "ok"); err != nil {
 		return nil, err
 	}
 	out := []PreviewMail{}
-	for _, r := range page.Items {
+	for _, ref := range first {
+		r, err := s.Store.Recipient(ctx, p.PracticeID, cid, ref.ID)
+		if err != nil {
+			return nil, err
+		}
 		contact, err := s.openContact(ctx, r)
 		if err != nil {
 			return nil, err

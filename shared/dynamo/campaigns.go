@@ -362,7 +362,7 @@ func (s *Store) Recipients(ctx context.Context, pid, cid string, state carepost.
 			in.ExpressionAttributeNames = map[string]string{}
 		}
 		in.ExpressionAttributeNames["#st"] = "state"
-		in.ProjectionExpression = aws.String("pk, sk, id, #st, claimed, delivery")
+		in.ProjectionExpression = aws.String("pk, sk, id, #st, claimed, delivery, line")
 	}
 	out, err := s.db.Query(ctx, in)
 	if err != nil {
