@@ -31,6 +31,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"github.com/carepost/carepost/shared/app"
 	"github.com/carepost/carepost/shared/auth"
 	"github.com/carepost/carepost/shared/carepost"
@@ -73,11 +75,25 @@ type Harness struct {
 	tokens map[string]string
 }
 
+// Options adjust a harness.
+type Options struct {
+	// DynamoDB, if set, replaces the app's DynamoDB client (e.g. with
+	// Meter.Instrument). The harness's own helpers keep the plain client.
+	DynamoDB func(*dynamodb.Client) *dynamodb.Client
+}
+
 // New builds the harness. The servers and the stack are closed when the
 // test ends.
-func New(t testing.TB) *Harness {
+func New(t testing.TB) *Harness { return NewWith(t, Options{}) }
+
+// NewWith is New with options.
+func NewWith(t testing.TB, opt Options) *Harness {
 	t.Helper()
 	st := testenv.NewStack(t)
+	clients := st.Clients
+	if opt.DynamoDB != nil {
+		clients.DynamoDB = opt.DynamoDB(clients.DynamoDB)
+	}
 
 	// The verifier fetches the JWKS over HTTP, as it does from Cognito.
 	var idpHandler http.Handler = http.NotFoundHandler()
@@ -98,7 +114,7 @@ func New(t testing.TB) *Harness {
 		CampaignQueueURL: out.CampaignQueueURL, Sender: st.Resources.SenderIdentity, Bucket: out.Bucket,
 		JWKSURL: iss.JWKSURL(), Issuer: issuer, Audience: Audience, PublicURL: "http://127.0.0.1", SESRate: 50,
 	}
-	a := app.New(cfg, st.Clients, verifier, dir)
+	a := app.New(cfg, clients, verifier, dir)
 	a.Log = slog.New(slog.NewTextHandler(logWriter(), &slog.HandlerOptions{Level: slog.LevelError}))
 	if mailbox := os.Getenv("CAREPOST_MAILBOX_URL"); mailbox != "" {
 		// The SES emulator has no GetAccount; its store answering is "up".

@@ -31,7 +31,8 @@ func (h *Harness) Items(t testing.TB) []Item {
 
 // KindOf classifies an item by its keys, as docs/data-model.md lays them
 // out: "thread", "message", "read", "idempotency", "audit", "consent",
-// "agreement", "practice", "marker", or "other".
+// "agreement", "practice", "marker", "stats" (per-day aggregates), or
+// "other".
 func KindOf(it Item) string {
 	pk, sk := S(it, "pk"), S(it, "sk")
 	switch {
@@ -45,6 +46,8 @@ func KindOf(it Item) string {
 		return "marker"
 	case strings.Contains(pk, "#IDEM#"):
 		return "idempotency"
+	case strings.Contains(pk, "#STATS#"):
+		return "stats"
 	case strings.HasSuffix(pk, "#AUDIT"):
 		return "audit"
 	case strings.HasPrefix(sk, "CONSENT#"):
