@@ -5,6 +5,7 @@ import (
 	"github.com/carepost/carepost/shared/attachments"
 	"github.com/carepost/carepost/shared/carepost"
 	"github.com/carepost/carepost/shared/evisit"
+	"github.com/carepost/carepost/shared/fhir"
 	"github.com/carepost/carepost/shared/quickreplies"
 	"github.com/carepost/carepost/shared/reports"
 	"github.com/carepost/carepost/shared/s3objects"
@@ -32,4 +33,5 @@ func (a *App) wireRecords() {
 	a.Routes = append(a.Routes, attachments.Routes(att)...)
 
 	a.Routes = append(a.Routes, evisit.Routes(evisit.New(a.Store, a.Messaging))...)
+	a.Routes = append(a.Routes, fhir.Routes(fhir.New(a.Store, a.Messaging, a.Envelope, a.Config.PublicURL))...)
 }
