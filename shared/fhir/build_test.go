@@ -157,13 +157,17 @@ func TestBuildIsValidR4(t *testing.T) {
 		break_ func(s string) string
 	}{
 		{"a bad status code type", func(s string) string { return strings.Replace(s, `"status":"completed"`, `"status":7`, 1) }},
-		{"a date that is not a dateTime", func(s string) string { return strings.Replace(s, `"sent":"2026-03-02T14:00:00Z"`, `"sent":"2 March"`, 1) }},
+		{"a date that is not a dateTime", func(s string) string {
+			return strings.Replace(s, `"sent":"2026-03-02T14:00:00Z"`, `"sent":"2 March"`, 1)
+		}},
 		{"an element FHIR does not have", func(s string) string {
 			return strings.Replace(s, `"resourceType":"Communication",`, `"resourceType":"Communication","threadSubject":"x",`, 1)
 		}},
 		{"an attachment size as text", func(s string) string { return strings.Replace(s, `"size":2048`, `"size":"2 KB"`, 1) }},
 		{"an invalid resource id", func(s string) string { return strings.Replace(s, `"id":"pat-a1"`, `"id":"pat a1!"`, 1) }},
-		{"an unknown resource type", func(s string) string { return strings.Replace(s, `"resourceType":"Organization"`, `"resourceType":"Practice"`, 1) }},
+		{"an unknown resource type", func(s string) string {
+			return strings.Replace(s, `"resourceType":"Organization"`, `"resourceType":"Practice"`, 1)
+		}},
 		{"a payload without content", func(s string) string { return strings.Replace(s, `{"contentString":"Received."}`, `{}`, 1) }},
 	}
 	docs := [][]byte{good, bare}
