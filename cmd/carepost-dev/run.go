@@ -14,6 +14,7 @@ import (
 
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
+	"github.com/carepost/carepost/shared/admin"
 	"github.com/carepost/carepost/shared/app"
 	"github.com/carepost/carepost/shared/auth"
 	"github.com/carepost/carepost/shared/awsclients"
@@ -105,6 +106,9 @@ func runStack(ctx context.Context, args []string) error {
 	fmt.Println("==> seeding the demo practice and one user per role")
 	users, err := demo.Seed(ctx, a.Store, dir, dir.SetPassword)
 	if err != nil {
+		return err
+	}
+	if err := demo.SeedPatients(ctx, admin.New(a.Store, a.Envelope, nil, dir, a.Mailer, cfg.PublicURL), users); err != nil {
 		return err
 	}
 
