@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/carepost/carepost/shared/apptest"
 	"github.com/carepost/carepost/shared/auth"
 	"github.com/carepost/carepost/shared/carepost"
@@ -310,3 +312,85 @@ func TestClaimRace(t *testing.T) {
 }
 
 func apptestUser(r carepost.Role) auth.User { return auth.User{Role: r, PracticeID: apptest.PracticeA} }
+
+// racingStore lets another writer change the thread (a nurse's claim) after
+// the reply read it and before the reply's thread update, once.
+type racingStore struct {
+	carepost.Store
+	race func()
+}
+
+func (s *racingStore) AppendMessage(ctx context.Context, m carepost.MessageRecord, change carepost.ThreadChange) error {
+	if s.race != nil {
+		s.race()
+		s.race = nil
+	}
+	return s.Store.AppendMessage(ctx, m, change)
+}
+
+// TestReplyRacingAnotherChange: a patient's reply and a nurse's claim land
+// at the same moment. The reply must still count on the thread (message
+// count, last message, status, triage flag) and keep the claim, with or
+// without an Idempotency-Key; it must not answer idempotency_mismatch to a
+// request that sent no key, nor leave an uncounted message behind.
+func TestReplyRacingAnotherChange(t *testing.T) {
+	h := apptest.New(t)
+	h.Accept(t, "patient")
+	ctx := context.Background()
+	patient, err := h.App.Auth.Verify(ctx, h.Token(carepost.RolePatient))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nurse, err := h.App.Auth.Verify(ctx, h.Token(carepost.RoleNurse))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, withKey := range []bool{false, true} {
+		t.Run(fmt.Sprintf("key=%v", withKey), func(t *testing.T) {
+			thread := h.Open(t, "patient", map[string]any{"category": "question", "subject": "s", "body": "first"})
+			// The nurse answers, so the thread waits for the patient.
+			h.Must(t, h.Token(carepost.RoleNurse), "POST", "/v1/threads/"+thread.ThreadID+"/messages", map[string]any{"body": "how are you?"}, http.StatusCreated, nil)
+			// Triage has seen the thread; the patient's answer must undo that.
+			tr, err := h.App.Store.Thread(ctx, apptest.PracticeA, thread.ThreadID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			next := tr
+			next.Triaged = true
+			if err := h.App.Store.UpdateThread(ctx, carepost.ThreadChange{PracticeID: apptest.PracticeA, ThreadID: tr.ID, Version: tr.Version, Set: next}); err != nil {
+				t.Fatal(err)
+			}
+			st := &racingStore{Store: h.App.Store}
+			st.race = func() {
+				if _, err := h.App.Messaging.Claim(ctx, messaging.Request{Principal: nurse}, thread.ThreadID); err != nil {
+					t.Errorf("racing claim: %v", err)
+				}
+			}
+			svc := messaging.New(st, h.App.Envelope, nil, nil)
+			req := messaging.Request{Principal: patient, RequestHash: "h-" + secret("x")}
+			if withKey {
+				req.IdempotencyKey = secret("k")
+			}
+			res, err := svc.Reply(ctx, req, thread.ThreadID, messaging.ReplyInput{Body: "better, thanks"})
+			if err != nil {
+				t.Fatalf("reply racing a claim: %v", err)
+			}
+			it := threadItem(t, h, thread.ThreadID)
+			if got, want := apptest.N(it, "messageCount"), int64(3); got != want {
+				t.Errorf("messageCount %d, want %d", got, want)
+			}
+			if got := apptest.S(it, "lastMessageId"); got != res.Message.ID {
+				t.Errorf("lastMessageId %q, want the reply %q", got, res.Message.ID)
+			}
+			if got, want := apptest.S(it, "status"), "open"; got != want {
+				t.Errorf("status %q, want %q (the patient answered)", got, want)
+			}
+			if got, want := apptest.S(it, "owner"), "user:"+nurse.Subject; got != want {
+				t.Errorf("owner %q, want the claim %q kept", got, want)
+			}
+			if v, ok := it["triaged"].(*types.AttributeValueMemberBOOL); !ok || v.Value {
+				t.Errorf("the thread is still marked triaged: the patient's new message would skip triage")
+			}
+		})
+	}
+}

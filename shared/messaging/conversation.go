@@ -94,30 +94,37 @@ func (s *Service) post(ctx context.Context, r Request, threadID string, in Reply
 			return PostResult{}, err
 		}
 	}
-	next := t
-	next.Updated = now
-	next.MessageCount++
-	next.LastMessageID = mid
-	next.Priority = t.Priority.Raise(a.priority)
-	if a.urgent.Urgent {
-		next.Urgent = true
-	}
-	switch {
-	case fromPatient && t.Status == carepost.StatusClosed:
-		next.Status = carepost.StatusReopened
-		next.Owner = practice.Cover(t.Owner, now)
-		next.Triaged = false // the reopened thread goes through triage again
-	case fromPatient && t.Status == carepost.StatusWaitingPatient:
-		next.Status = carepost.StatusOpen
-		next.Triaged = false
-	case fromPatient:
-		next.Triaged = false
-	case !fromPatient:
-		if t.Status != carepost.StatusClosed {
-			next.Status = carepost.StatusWaitingPatient
+	// advance is what this message does to the thread; it is applied to
+	// the thread as read, or again to a fresher copy if another change
+	// lands between the read and the update (see replayPost).
+	advance := func(t carepost.ThreadRecord) carepost.ThreadRecord {
+		next := t
+		next.Updated = now
+		next.MessageCount++
+		next.LastMessageID = mid
+		next.Priority = t.Priority.Raise(a.priority)
+		if a.urgent.Urgent {
+			next.Urgent = true
 		}
-		next.Overdue = false
+		switch {
+		case fromPatient && t.Status == carepost.StatusClosed:
+			next.Status = carepost.StatusReopened
+			next.Owner = practice.Cover(t.Owner, now)
+			next.Triaged = false // the reopened thread goes through triage again
+		case fromPatient && t.Status == carepost.StatusWaitingPatient:
+			next.Status = carepost.StatusOpen
+			next.Triaged = false
+		case fromPatient:
+			next.Triaged = false
+		case !fromPatient:
+			if t.Status != carepost.StatusClosed {
+				next.Status = carepost.StatusWaitingPatient
+			}
+			next.Overdue = false
+		}
+		return next
 	}
+	next := advance(t)
 	rec, err := s.sealMessage(ctx, m)
 	if err != nil {
 		return PostResult{}, err
@@ -128,7 +135,7 @@ func (s *Service) post(ctx context.Context, r Request, threadID string, in Reply
 		if carepost.ErrorCode(err) != carepost.CodeConflict {
 			return PostResult{}, err
 		}
-		return s.replayPost(ctx, r, t, mid, next, practice)
+		return s.replayPost(ctx, r, t, mid, advance, adviceFor(practice, a.urgent), action)
 	}
 	next.Version++
 	if err := s.audit(ctx, p, action, t.PatientID, "thread/"+t.ID+"/message/"+mid, "ok"); err != nil {
@@ -140,38 +147,73 @@ func (s *Service) post(ctx context.Context, r Request, threadID string, in Reply
 	return PostResult{Thread: refOf(next), Message: MessageRef{ID: mid, Sent: now}, Urgent: adviceFor(practice, a.urgent)}, nil
 }
 
-// replayPost handles a conflict on append: either the message exists (a
-// retry: answer from it, finishing the thread update if it was lost), or the
-// thread moved under us (retry the whole call once with fresh state).
-func (s *Service) replayPost(ctx context.Context, r Request, t carepost.ThreadRecord, mid string, next carepost.ThreadRecord, practice carepost.Practice) (PostResult, error) {
+// replayPost handles a conflict on append. The message mid is stored
+// either way: by an earlier attempt with the same Idempotency-Key (a
+// retry), or by this call, whose thread update then lost to another change
+// (a claim, a reply) made since the thread was read. Unless the thread
+// already counts the message, the change is applied again to the thread as
+// it is now, so the message is never left uncounted (and untriaged).
+func (s *Service) replayPost(ctx context.Context, r Request, t carepost.ThreadRecord, mid string, advance func(carepost.ThreadRecord) carepost.ThreadRecord, advice *UrgentAdvice, action string) (PostResult, error) {
 	stored, err := s.Store.Message(ctx, t.PracticeID, t.ID, mid)
 	if carepost.ErrorCode(err) == carepost.CodeNotFound {
-		// The message is not there: the thread version moved (someone else
-		// wrote). The client may simply retry.
-		return PostResult{}, carepost.Errorf(carepost.CodeConflict, "the thread changed while you were writing; retry")
+		return PostResult{}, &carepost.Error{Code: carepost.CodeConflict, Message: "the thread changed while you were writing; retry", Transient: true}
 	}
 	if err != nil {
 		return PostResult{}, err
 	}
-	if r.IdempotencyKey == "" || stored.RequestHash != r.RequestHash {
+	// Without a key the id is random: the stored message is this call's.
+	if r.IdempotencyKey != "" && stored.RequestHash != r.RequestHash {
 		return PostResult{}, carepost.Errorf(carepost.CodeIdempotencyMismatch, "this Idempotency-Key was used with a different request body")
 	}
-	cur, err := s.Store.Thread(ctx, t.PracticeID, t.ID)
+	for range 5 {
+		cur, err := s.Store.Thread(ctx, t.PracticeID, t.ID)
+		if err != nil {
+			return PostResult{}, err
+		}
+		counted, err := s.counts(ctx, cur, mid)
+		if err != nil {
+			return PostResult{}, err
+		}
+		if counted {
+			return PostResult{Thread: refOf(cur), Message: MessageRef{ID: stored.ID, Sent: stored.Sent}}, nil
+		}
+		next := advance(cur)
+		err = s.Store.UpdateThread(ctx, carepost.ThreadChange{PracticeID: cur.PracticeID, ThreadID: cur.ID, Version: cur.Version, Set: next})
+		if carepost.ErrorCode(err) == carepost.CodeConflict {
+			continue // moved again: re-read and re-apply
+		}
+		if err != nil {
+			return PostResult{}, err
+		}
+		next.Version++
+		if err := s.audit(ctx, r.Principal, action, cur.PatientID, "thread/"+cur.ID+"/message/"+mid, "ok"); err != nil {
+			return PostResult{}, err
+		}
+		if err := s.publishNew(ctx, next, stored.Message, stored.Kind != carepost.KindStaff); err != nil {
+			return PostResult{}, err
+		}
+		return PostResult{Thread: refOf(next), Message: MessageRef{ID: stored.ID, Sent: stored.Sent}, Urgent: advice}, nil
+	}
+	return PostResult{}, &carepost.Error{Code: carepost.CodeConflict, Message: "the thread is changing too fast; retry", Transient: true}
+}
+
+// counts reports whether thread t already counts message mid: it is the
+// last message, or a later message answers it (every message records the
+// thread's last message when it was written, in InResponseTo).
+func (s *Service) counts(ctx context.Context, t carepost.ThreadRecord, mid string) (bool, error) {
+	if t.LastMessageID == mid {
+		return true, nil
+	}
+	msgs, err := s.Store.Messages(ctx, t.PracticeID, t.ID)
 	if err != nil {
-		return PostResult{}, err
+		return false, err
 	}
-	if cur.LastMessageID != mid && cur.Version == t.Version {
-		// Crash after the message write, before the thread update.
-		if err := s.Store.UpdateThread(ctx, carepost.ThreadChange{PracticeID: t.PracticeID, ThreadID: t.ID, Version: t.Version, Set: next}); err != nil {
-			return PostResult{}, err
-		}
-		cur = next
-		cur.Version++
-		if err := s.publishNew(ctx, cur, stored.Message, stored.Kind != carepost.KindStaff); err != nil {
-			return PostResult{}, err
+	for _, m := range msgs {
+		if m.InResponseTo == mid {
+			return true, nil
 		}
 	}
-	return PostResult{Thread: refOf(cur), Message: MessageRef{ID: stored.ID, Sent: stored.Sent}}, nil
+	return false, nil
 }
 
 // Get returns a thread with its decrypted messages and read receipts.
