@@ -234,8 +234,9 @@ func (s *Server) authed(h func(http.ResponseWriter, *http.Request, *Call) error)
 		herr := h(rec, r, c)
 		if herr != nil {
 			status, body := errorResponse(herr)
-			if status >= 500 {
-				// Let the client's retry run again.
+			if status >= 500 || status == http.StatusTooManyRequests || carepost.IsTransient(herr) {
+				// Let the client's retry run again: an answer that says
+				// "retry" must not become the stored answer to the key.
 				_ = s.Idempotency.Abandon(context.WithoutCancel(r.Context()), pid, p.Subject, key)
 				s.fail(w, r, herr)
 				return
