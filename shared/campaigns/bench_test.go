@@ -14,34 +14,9 @@ import (
 	"github.com/carepost/carepost/shared/testenv"
 )
 
-// BenchmarkQueue100k is the time to put 100,000 recipients on the campaign
-// queue of the SQS emulator: 10,000 SendMessageBatch calls of ten, sixteen
-// in flight.
-func BenchmarkQueue100k(b *testing.B) {
-	const n = 100_000
-	st := testenv.NewStack(b)
-	q := &campaigns.Queue{SQS: st.Clients.SQS, URL: st.Outputs.CampaignQueueURL, Parallel: 16}
-	ids := make([]string, n)
-	for i := range ids {
-		ids[i] = fmt.Sprintf("%032x", i)
-	}
-	ctx := context.Background()
-	b.ResetTimer()
-	var total time.Duration
-	for range b.N {
-		start := time.Now()
-		if err := q.EnqueueSends(ctx, "bench-practice", "bench-campaign", ids); err != nil {
-			b.Fatal(err)
-		}
-		total += time.Since(start)
-	}
-	b.ReportMetric(total.Seconds()/float64(b.N), "s/100k")
-	b.ReportMetric(float64(n*b.N)/total.Seconds(), "recipients/s")
-}
-
 // BenchmarkSendRate50 sends a 500-recipient campaign through the app's
 // campaign worker, with the SES rate set to 50/s, to the SES emulator, and
-// reports the rate achieved from the first e-mail to the last. It fails
+// reports the rate achieved from the 20th e-mail to the last. It fails
 // when the rate is off by more than 10%.
 func BenchmarkSendRate50(b *testing.B) {
 	const n = 500
@@ -62,7 +37,7 @@ func BenchmarkSendRate50(b *testing.B) {
 			"audience": map[string]any{"csv": list}}, http.StatusCreated, &res)
 		cid := res.Campaign.ID
 		sendCtx, stop := context.WithCancel(ctx)
-		wg := runSenders(sendCtx, a, 3)
+		wg := runSenders(sendCtx, a, 5)
 		b.StartTimer()
 		h.Must(b, sched, "POST", "/v1/campaigns/"+cid+"/schedule", nil, http.StatusOK, nil)
 		var t0, t1 time.Time
@@ -70,7 +45,9 @@ func BenchmarkSendRate50(b *testing.B) {
 		for {
 			c := campaign(b, a, apptest.PracticeA, cid).Counts
 			now := time.Now()
-			if t0.IsZero() && c.Sent > 0 {
+			// The rate is measured after the limiter's initial burst (a
+			// fifth of a second's worth) is spent.
+			if t0.IsZero() && c.Sent >= 20 {
 				t0, sent0 = now, c.Sent
 			}
 			if c.Sent == n {
@@ -97,4 +74,29 @@ func BenchmarkSendRate50(b *testing.B) {
 		}
 		b.StartTimer()
 	}
+}
+
+// BenchmarkQueue100k is the time to put 100,000 recipients on the campaign
+// queue of the SQS emulator: 10,000 SendMessageBatch calls of ten, sixteen
+// in flight.
+func BenchmarkQueue100k(b *testing.B) {
+	const n = 100_000
+	st := testenv.NewStack(b)
+	q := &campaigns.Queue{SQS: st.Clients.SQS, URL: st.Outputs.CampaignQueueURL, Parallel: 16}
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("%032x", i)
+	}
+	ctx := context.Background()
+	b.ResetTimer()
+	var total time.Duration
+	for range b.N {
+		start := time.Now()
+		if err := q.EnqueueSends(ctx, "bench-practice", "bench-campaign", ids); err != nil {
+			b.Fatal(err)
+		}
+		total += time.Since(start)
+	}
+	b.ReportMetric(total.Seconds()/float64(b.N), "s/100k")
+	b.ReportMetric(float64(n*b.N)/total.Seconds(), "recipients/s")
 }
