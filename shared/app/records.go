@@ -6,6 +6,7 @@ import (
 	"github.com/carepost/carepost/shared/carepost"
 	"github.com/carepost/carepost/shared/evisit"
 	"github.com/carepost/carepost/shared/fhir"
+	"github.com/carepost/carepost/shared/outreach"
 	"github.com/carepost/carepost/shared/quickreplies"
 	"github.com/carepost/carepost/shared/reports"
 	"github.com/carepost/carepost/shared/s3objects"
@@ -34,4 +35,5 @@ func (a *App) wireRecords() {
 
 	a.Routes = append(a.Routes, evisit.Routes(evisit.New(a.Store, a.Messaging))...)
 	a.Routes = append(a.Routes, fhir.Routes(fhir.New(a.Store, a.Messaging, a.Envelope, a.Config.PublicURL))...)
+	a.Routes = append(a.Routes, outreach.Routes(&outreach.Service{Store: a.Store, Threads: a.Messaging})...)
 }
