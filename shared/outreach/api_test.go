@@ -21,7 +21,7 @@ func TestBulkOverHTTP(t *testing.T) {
 		h.SeedPatientProfile(t, apptest.PracticeA, id, carepost.Contact{FirstName: "P", LastName: id, BirthDate: "1990-01-01", Email: id + "@example.test"})
 	}
 	in := map[string]any{"category": "education", "subject": "Flu season", "body": "Please get your flu shot.",
-		"links": []map[string]string{{"title": "Flu facts", "url": "https://example.org/flu"}},
+		"links":      []map[string]string{{"title": "Flu facts", "url": "https://example.org/flu"}},
 		"patientIds": []string{apptest.PatientA1, apptest.PatientA2, "pat-nobody", apptest.PatientA2, apptest.PatientB1}}
 	key := map[string]string{"Idempotency-Key": "bulk-1"}
 	st, body := h.Do(t, h.Token(carepost.RoleClinician), "POST", "/v1/messages/bulk", in, key)
