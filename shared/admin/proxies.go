@@ -18,7 +18,7 @@ import (
 // link (so the patient's proxies can be listed).
 //
 // Coming of age: a grant given while the patient was a minor is narrowed
-// by the daily "proxy-age" job once the patient reaches the practice's
+// by the daily "proxyage" job once the patient reaches the practice's
 // ProxyAdultAge: read-only, administrative categories only (appointments,
 // billing, forms). The job opens the sealed birth date; it is not evaluated
 // at token check, which would need a decryption on every proxy request and

@@ -40,9 +40,9 @@ func TestComingOfAge(t *testing.T) {
 	st, body := h.Do(t, minor, "GET", "/v1/me/proxies", nil, nil)
 	wantError(t, st, body, http.StatusForbidden, "")
 
-	job, ok := h.App.Schedule("proxy-age")
+	job, ok := h.App.Schedule("proxyage")
 	if !ok {
-		t.Fatal("no proxy-age schedule wired")
+		t.Fatal("no proxyage schedule wired")
 	}
 	scope := func() (carepost.ProxyScope, bool) {
 		var res struct {

@@ -21,7 +21,7 @@ func (a *App) wireAdmin() {
 		a.Auth = admin.Revocation{Next: a.Auth, Users: a.Store}
 	}
 	a.Routes = append(a.Routes, admin.Routes(svc)...)
-	a.schedules = append(a.schedules, Schedule{Name: "proxy-age", Every: 24 * time.Hour, Run: func(ctx context.Context) error {
+	a.schedules = append(a.schedules, Schedule{Name: "proxyage", Every: 24 * time.Hour, Run: func(ctx context.Context) error {
 		n, err := svc.NarrowProxies(ctx)
 		if n > 0 {
 			a.Log.Info("proxy grants narrowed", "count", n)
