@@ -1,6 +1,9 @@
 package app
 
 import (
+	"context"
+	"time"
+
 	"github.com/carepost/carepost/shared/aggregates"
 	"github.com/carepost/carepost/shared/attachments"
 	"github.com/carepost/carepost/shared/carepost"
@@ -9,6 +12,7 @@ import (
 	"github.com/carepost/carepost/shared/outreach"
 	"github.com/carepost/carepost/shared/quickreplies"
 	"github.com/carepost/carepost/shared/reports"
+	"github.com/carepost/carepost/shared/retention"
 	"github.com/carepost/carepost/shared/s3objects"
 )
 
@@ -29,11 +33,23 @@ func (a *App) wireRecords() {
 	qr := quickreplies.New(a.Store, a.Messaging, a.Envelope)
 	a.Routes = append(a.Routes, quickreplies.Routes(qr)...)
 
-	att := attachments.New(a.Store, s3objects.New(a.Clients.S3, a.Config.Bucket, a.Config.KeyID), a.Messaging)
+	bucket := s3objects.New(a.Clients.S3, a.Config.Bucket, a.Config.KeyID)
+	att := attachments.New(a.Store, bucket, a.Messaging)
 	a.Messaging.Attachments = att
 	a.Routes = append(a.Routes, attachments.Routes(att)...)
 
 	a.Routes = append(a.Routes, evisit.Routes(evisit.New(a.Store, a.Messaging))...)
 	a.Routes = append(a.Routes, fhir.Routes(fhir.New(a.Store, a.Messaging, a.Envelope, a.Config.PublicURL))...)
 	a.Routes = append(a.Routes, outreach.Routes(&outreach.Service{Store: a.Store, Threads: a.Messaging})...)
+
+	// Retention (functions/retention, daily): closed threads past the
+	// practice's period, unless held; legal holds are set per thread here
+	// and per practice in the settings.
+	ret := retention.New(a.Store, bucket, a.Messaging)
+	a.Routes = append(a.Routes, retention.Routes(ret)...)
+	a.schedules = append(a.schedules, Schedule{Name: "retention", Every: 24 * time.Hour, Run: func(ctx context.Context) error {
+		r, err := ret.Run(ctx)
+		a.Log.Info("retention", "practices", r.Practices, "deleted", r.Deleted, "held", r.Held, "practicesOnHold", r.OnHold, "items", r.Items, "objects", r.Objects)
+		return err
+	}})
 }

@@ -200,11 +200,25 @@ func (s *Store) DeleteClosed(ctx context.Context, pid string, e carepost.ClosedE
 	return mapErr(err, "closed index")
 }
 
-// DeleteThread deletes every item of a thread's partition (messages, read
-// receipts, markers, attachments records, time entries, hold) and then the
-// thread itself, last, so an interrupted deletion is found and finished by
-// the next run. It answers how many items it deleted.
-func (s *Store) DeleteThread(ctx context.Context, pid, tid string) (int, error) {
+// DeleteThreadMeta deletes a thread's META item if it is still closed at
+// version (CodeConflict when it changed: reopened, replied to). Deleting it
+// first makes the thread invisible to every reader and writer at once; a
+// missing META is not an error (an earlier run got that far).
+func (s *Store) DeleteThreadMeta(ctx context.Context, pid, tid string, version int64) error {
+	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: aws.String(s.table), Key: key(threadPK(pid, tid), "META"),
+		ConditionExpression:       aws.String("attribute_not_exists(pk) OR (#st = :closed AND version = :v)"),
+		ExpressionAttributeNames:  map[string]string{"#st": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":closed": sattr(string(carepost.StatusClosed)), ":v": &types.AttributeValueMemberN{Value: strconv.FormatInt(version, 10)}},
+	})
+	return mapErr(err, "thread")
+}
+
+// DeleteThreadItems deletes what is left of a thread's partition
+// (messages, read receipts, markers, attachment records, time entries,
+// hold) and answers how many items it deleted. The thread's META is kept if
+// it still exists (DeleteThreadMeta removes it, first).
+func (s *Store) DeleteThreadItems(ctx context.Context, pid, tid string) (int, error) {
 	pk := threadPK(pid, tid)
 	var keys []map[string]types.AttributeValue
 	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
@@ -214,31 +228,18 @@ func (s *Store) DeleteThread(ctx context.Context, pid, tid string) (int, error) 
 		ProjectionExpression:      aws.String("pk, sk"),
 		ConsistentRead:            aws.Bool(true),
 	})
-	hasMeta := false
 	for p.HasMorePages() {
 		out, err := p.NextPage(ctx)
 		if err != nil {
 			return 0, mapErr(err, "thread")
 		}
 		for _, it := range out.Items {
-			if str(it, "sk") == "META" {
-				hasMeta = true
-				continue
+			if str(it, "sk") != "META" {
+				keys = append(keys, key(pk, str(it, "sk")))
 			}
-			keys = append(keys, key(pk, str(it, "sk")))
 		}
 	}
-	if err := s.batchDelete(ctx, keys); err != nil {
-		return 0, err
-	}
-	n := len(keys)
-	if hasMeta {
-		if _, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.table), Key: key(pk, "META")}); err != nil {
-			return n, mapErr(err, "thread")
-		}
-		n++
-	}
-	return n, nil
+	return len(keys), s.batchDelete(ctx, keys)
 }
 
 func (s *Store) batchDelete(ctx context.Context, keys []map[string]types.AttributeValue) error {
