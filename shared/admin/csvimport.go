@@ -184,6 +184,13 @@ func (s *Service) ImportPatients(ctx context.Context, p carepost.Principal, in I
 		good = append(good, row)
 	}
 	res.Valid = len(good)
+	action := "patient.import.check"
+	if in.Commit {
+		action = "patient.import"
+	}
+	if err := s.audit(ctx, p, "", action, "", "practice/"+p.PracticeID+"/patients", "ok"); err != nil {
+		return ImportResult{}, err
+	}
 	if !in.Commit {
 		return res, nil
 	}

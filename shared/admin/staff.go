@@ -177,13 +177,15 @@ func (s *Service) ListStaff(ctx context.Context, p carepost.Principal) ([]StaffM
 	}
 	out := []StaffMember{}
 	for sub, ref := range pr.Staff {
-		m := StaffMember{Subject: sub, Name: ref.Name, Role: ref.Role, Disabled: ref.Disabled}
+		m := StaffMember{Subject: sub, Name: ref.Name, Email: ref.Email, Role: ref.Role, Disabled: ref.Disabled}
 		if r, ok := byID[sub]; ok {
 			c, err := s.openAccount(ctx, r)
 			if err != nil {
 				return nil, err
 			}
-			m.Email = c.Email
+			if c.Email != "" {
+				m.Email = c.Email
+			}
 			m.Disabled = m.Disabled || r.Disabled
 		}
 		out = append(out, m)
