@@ -32,6 +32,15 @@ func TestBadInput(t *testing.T) {
 		t.Fatal("no cursor from a one-item page of two threads")
 	}
 
+	// An inbox cursor of the unfiltered listing: the urgent thread comes
+	// first, so the cursor points into the urgent part of the index.
+	h.Open(t, "patient", map[string]any{"category": "question", "subject": "s3", "body": "I have crushing chest pain"})
+	var inbox struct{ Cursor string }
+	h.Must(t, nurse, "GET", "/v1/inbox?pool=nurses&limit=1", nil, http.StatusOK, &inbox)
+	if inbox.Cursor == "" {
+		t.Fatal("no cursor from a one-item inbox page")
+	}
+
 	open := func(extra map[string]any) map[string]any {
 		m := map[string]any{"category": "question", "subject": "a subject", "body": "a body"}
 		for k, v := range extra {
@@ -75,6 +84,8 @@ func TestBadInput(t *testing.T) {
 		{"forged cursor", patient, "GET", "/v1/threads?cursor=" + flip(page.Cursor), nil, nil, 400, "invalid_request", "cursor"},
 		{"cursor of another caller", nurse, "GET", "/v1/threads?patientId=" + apptest.PatientA1 + "&cursor=" + page.Cursor, nil, nil, 400, "invalid_request", "cursor"},
 		{"cursor of another listing", nurse, "GET", "/v1/inbox?pool=nurses&cursor=" + page.Cursor, nil, nil, 400, "invalid_request", "cursor"},
+		{"inbox cursor with another priority filter", nurse, "GET", "/v1/inbox?pool=nurses&priority=routine&cursor=" + inbox.Cursor, nil, nil, 400, "invalid_request", "cursor"},
+		{"inbox cursor of the active list on the closed list", nurse, "GET", "/v1/inbox?pool=nurses&closed=true&cursor=" + inbox.Cursor, nil, nil, 400, "invalid_request", "cursor"},
 		{"negative limit", patient, "GET", "/v1/threads?limit=-1", nil, nil, 400, "invalid_request", "limit"},
 		{"unknown priority", nurse, "GET", "/v1/inbox?pool=nurses&priority=whenever", nil, nil, 422, "validation_failed", "priority"},
 		{"unknown status", nurse, "GET", "/v1/inbox?pool=nurses&status=lost", nil, nil, 422, "validation_failed", "status"},

@@ -2,6 +2,7 @@ package messaging
 
 import (
 	"context"
+	"strconv"
 	"strings"
 
 	"github.com/carepost/carepost/shared/carepost"
@@ -50,7 +51,11 @@ func (s *Service) Inbox(ctx context.Context, p carepost.Principal, q InboxQuery)
 		q.Closed = true
 	}
 	limit := clampLimit(q.Limit)
-	scope := "inbox/" + string(owner) + "/" + string(q.Status) + "/" + string(q.Category) + "/" + q.Priority.String()
+	// Every filter is part of the scope, so a cursor only continues its own
+	// listing: another listing's key may fall outside this query (a 500).
+	// The priority goes in as a number: Priority.String calls 0 (any)
+	// "routine" too.
+	scope := "inbox/" + string(owner) + "/" + string(q.Status) + "/" + string(q.Category) + "/" + strconv.Itoa(int(q.Priority)) + "/" + strconv.FormatBool(q.Closed)
 	after, err := s.openCursor(ctx, p, scope, q.Cursor)
 	if err != nil {
 		return Page[ThreadView]{}, err
