@@ -49,7 +49,9 @@ func (a *App) wireRecords() {
 	a.Routes = append(a.Routes, retention.Routes(ret)...)
 	a.schedules = append(a.schedules, Schedule{Name: "retention", Every: 24 * time.Hour, Run: func(ctx context.Context) error {
 		r, err := ret.Run(ctx)
-		a.Log.Info("retention", "practices", r.Practices, "deleted", r.Deleted, "held", r.Held, "practicesOnHold", r.OnHold, "items", r.Items, "objects", r.Objects)
+		if r.Deleted+r.Held+r.OnHold > 0 || err != nil {
+			a.Log.Info("retention", "practices", r.Practices, "deleted", r.Deleted, "held", r.Held, "practicesOnHold", r.OnHold, "items", r.Items, "objects", r.Objects)
+		}
 		return err
 	}})
 }

