@@ -115,6 +115,15 @@ func TestReportsOverHTTP(t *testing.T) {
 		t.Errorf("appointments %+v", rem.Appointments)
 	}
 
+	// A year's report reads 366 day items (four BatchGetItem calls).
+	yearFrom := time.Now().AddDate(0, 0, -365).Format(time.DateOnly)
+	start := time.Now()
+	h.Must(t, admin, "GET", "/v1/reports/response-times?from="+yearFrom, nil, http.StatusOK, &rt)
+	t.Logf("366-day response-times report over HTTP on DynamoDB Local: %v", time.Since(start).Round(time.Millisecond))
+	if rt.FirstResponse.Overall.Count != 2 {
+		t.Errorf("year report counts %d first responses", rt.FirstResponse.Overall.Count)
+	}
+
 	// Only admins; bad periods are 422s.
 	for _, tc := range []struct {
 		token, path string
