@@ -118,9 +118,9 @@ type DayStats struct {
 // appended, ids added to the sets.
 type DayDelta struct {
 	Opened, OpenedByStaff, PatientMessages, StaffMessages, Closed int
-	FirstResponse                                                map[string]int64
-	TimeToClose                                                  map[string]int64
-	Senders, Seen, EVisits                                       []string
+	FirstResponse                                                 map[string]int64
+	TimeToClose                                                   map[string]int64
+	Senders, Seen, EVisits                                        []string
 }
 
 // Empty reports whether d changes nothing.
