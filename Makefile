@@ -40,8 +40,16 @@ emulators: $(DEV)
 test-env:
 	@for kv in $$($(GO) run ./cmd/carepost-dev env -test); do echo "export $$kv"; done
 
+## fhir-validate: the FHIR R4 validators the export tests run (pinned in tools/fhir-validate)
+FHIRVAL := $(LOCAL)/fhir-validate
+$(FHIRVAL)/.installed: tools/fhir-validate/package.json tools/fhir-validate/package-lock.json
+	@echo "==> installing the FHIR R4 validators into $(FHIRVAL)"
+	@mkdir -p $(FHIRVAL) && cp tools/fhir-validate/package.json tools/fhir-validate/package-lock.json $(FHIRVAL)/
+	@cd $(FHIRVAL) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 ## test: everything the tests need is installed, then unit and integration tests
-test: $(DEV)
+test: $(DEV) $(FHIRVAL)/.installed
 	@echo "==> go vet"
 	@$(GO) vet ./...
 	@echo "==> unit and integration tests (race detector on) against the emulators on the test ports"
