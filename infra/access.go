@@ -55,6 +55,9 @@ type Access struct {
 	// the attachment's encryption context, so S3 uses the data key with the
 	// API's identity.
 	Attachments bool
+	// PurgeAttachments: list and delete attachment objects (the retention
+	// job deletes a thread's files with the thread).
+	PurgeAttachments bool
 	// UserAdmin: the Cognito admin calls of shared/auth/cognitodir on the
 	// user pool (create, roll back, disable, set groups, grants and
 	// passwords, sign out).
@@ -90,6 +93,8 @@ const (
 	FnSESEvents = "sesevents"
 	FnTick      = "campaigntick"
 	FnReminders = "reminders"
+	FnProxyAge  = "proxyage"
+	FnRetention = "retention"
 )
 
 // Functions returns the function specs for a deployment. Queue consumers
@@ -148,6 +153,14 @@ func Functions(rs resources.Stack) []FunctionSpec {
 		// links), notices to the front desk.
 		scheduled(FnReminders, "CarePost appointment reminders", 5*time.Minute,
 			Access{Table: true, DataKey: KeyEncryptDecrypt, SendMail: true, UserRead: true}),
+		// Narrows a minor's proxies when the patient comes of age: reads the
+		// sealed birth date, rewrites the grants on the proxy's account.
+		scheduled(FnProxyAge, "CarePost proxy coming-of-age job", 5*time.Minute,
+			Access{Table: true, DataKey: KeyEncryptDecrypt, UserAdmin: true}),
+		// Deletes closed threads past the practice's retention period (items
+		// and attachment objects), except under legal hold; audited.
+		scheduled(FnRetention, "CarePost retention job", 10*time.Minute,
+			Access{Table: true, DataKey: KeyEncryptDecrypt, PurgeAttachments: true}),
 		{
 			// SES bounce/complaint/delivery events through SNS: suppress the
 			// address (keyed hash under the practice's link key), mark the

@@ -135,8 +135,11 @@ func TestAccessMatrixInvariants(t *testing.T) {
 				t.Errorf("%s sends to unknown queue %q", f.Name, to)
 			}
 		}
-		if f.Access.Attachments != (f.Name == FnAPI) || f.Access.UserAdmin != (f.Name == FnAPI) {
-			t.Errorf("%s: only the API signs attachment URLs and manages users", f.Name)
+		if f.Access.Attachments != (f.Name == FnAPI) || f.Access.UserAdmin != (f.Name == FnAPI || f.Name == FnProxyAge) {
+			t.Errorf("%s: only the API signs attachment URLs and manages users (and the proxy-age job rewrites grants)", f.Name)
+		}
+		if f.Access.PurgeAttachments != (f.Name == FnRetention) {
+			t.Errorf("%s: only the retention job deletes attachments", f.Name)
 		}
 		if f.Trigger == TriggerQueue && f.Timeout <= 0 {
 			t.Errorf("%s: timeout %v", f.Name, f.Timeout)

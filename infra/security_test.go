@@ -236,6 +236,14 @@ func TestFunctionsTouchOnlyWhatTheyNeed(t *testing.T) {
 		{FnReminders, "cognito-idp:AdminCreateUser", "", false},
 		{FnReminders, "sqs:SendMessage", q(FnNotify), false},
 		{FnReminders, "sqs:SendMessage", q(FnCampaign), false},
+		{FnProxyAge, "cognito-idp:AdminUpdateUserAttributes", logicalID(stack.auth.pool), true},
+		{FnProxyAge, "ses:SendEmail", "", false},
+		{FnRetention, "s3:DeleteObject", logicalID(stack.bucket), true},
+		{FnRetention, "s3:PutObject", "", false},
+		{FnRetention, "cognito-idp:AdminGetUser", "", false},
+		{FnRetention, "ses:SendEmail", "", false},
+		{FnProxyAge, "sqs:SendMessage", q(FnTriage), false},
+		{FnProxyAge, "s3:GetObject", "", false},
 		{FnSweep, "sqs:SendMessage", q(FnTriage), true},
 		{FnSweep, "sqs:SendMessage", q(FnCampaign), false},
 		{FnSweep, "sqs:ReceiveMessage", "", false},
@@ -263,7 +271,7 @@ func TestFunctionsTouchOnlyWhatTheyNeed(t *testing.T) {
 		{FnAPI, "sqs:ReceiveMessage", "", false},
 		{FnAPI, "cloudwatch:PutMetricData", "", false},
 	}
-	for _, fn := range []string{FnAPI, FnTriage, FnNotify, FnCampaign, FnSweep, FnTick, FnReminders, FnSESEvents} {
+	for _, fn := range []string{FnAPI, FnTriage, FnNotify, FnCampaign, FnSweep, FnTick, FnReminders, FnProxyAge, FnRetention, FnSESEvents} {
 		tests = append(tests, struct {
 			fn, action, target string
 			want               bool

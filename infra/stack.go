@@ -404,6 +404,11 @@ func (s *CarePostStack) statementsFor(f FunctionSpec, logGroup awslogs.LogGroup)
 		out = append(out, st("AttachmentObjects", []string{"s3:PutObject", "s3:GetObject", "s3:DeleteObject"},
 			[]*string{s.bucket.ArnForObjects(jsii.String("*"))}, nil))
 	}
+	if a.PurgeAttachments {
+		out = append(out,
+			st("AttachmentList", []string{"s3:ListBucket"}, []*string{s.bucket.BucketArn()}, nil),
+			st("AttachmentPurge", []string{"s3:DeleteObject"}, []*string{s.bucket.ArnForObjects(jsii.String("att/*"))}, nil))
+	}
 	if len(storageVia) > 0 {
 		out = append(out, st("StorageKeyThroughService",
 			[]string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncrypt*", "kms:DescribeKey"},
