@@ -6,9 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"regexp"
 	"strings"
 	"time"
@@ -311,41 +309,13 @@ func (s *Service) ListPatients(ctx context.Context, p carepost.Principal, cursor
 	return out, nil
 }
 
-// Cursors are the store's continuation keys sealed under the practice and
-// bound to the caller, as in package messaging.
+// Cursors are sealed and bound to the caller exactly as in package messaging.
 func (s *Service) sealCursor(ctx context.Context, p carepost.Principal, scope string, next map[string]string) (string, error) {
-	if next == nil {
-		return "", nil
-	}
-	b, _ := json.Marshal(next)
-	sealed, err := s.Sealer.Seal(ctx, carepost.Binding{PracticeID: p.PracticeID, Kind: "cursor", ThreadID: scope, SenderID: p.Subject, Schema: schema}, b)
-	if err != nil {
-		return "", err
-	}
-	return base64.RawURLEncoding.EncodeToString(sealed), nil
+	return messaging.SealCursor(ctx, s.Sealer, p, scope, next)
 }
 
 func (s *Service) openCursor(ctx context.Context, p carepost.Principal, scope, cursor string) (map[string]string, error) {
-	if cursor == "" {
-		return nil, nil
-	}
-	bad := carepost.FieldError(carepost.CodeInvalid, "cursor", "cursor is not valid for this listing")
-	raw, err := base64.RawURLEncoding.DecodeString(cursor)
-	if err != nil || len(raw) > 4096 {
-		return nil, bad
-	}
-	b, err := s.Sealer.Open(ctx, carepost.Binding{PracticeID: p.PracticeID, Kind: "cursor", ThreadID: scope, SenderID: p.Subject, Schema: schema}, raw)
-	if err != nil {
-		if carepost.IsTransient(err) {
-			return nil, err
-		}
-		return nil, bad
-	}
-	var m map[string]string
-	if json.Unmarshal(b, &m) != nil {
-		return nil, bad
-	}
-	return m, nil
+	return messaging.OpenCursor(ctx, s.Sealer, p, scope, cursor)
 }
 
 // ---- activation -------------------------------------------------------------

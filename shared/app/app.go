@@ -20,6 +20,7 @@ import (
 	"github.com/carepost/carepost/shared/auditlog"
 	"github.com/carepost/carepost/shared/auth"
 	"github.com/carepost/carepost/shared/awsclients"
+	"github.com/carepost/carepost/shared/campaigns"
 	"github.com/carepost/carepost/shared/carepost"
 	"github.com/carepost/carepost/shared/config"
 	"github.com/carepost/carepost/shared/dynamo"
@@ -54,6 +55,9 @@ type App struct {
 	// Triage is the triage worker, the sweep and the page and absence use
 	// cases (wired in triage.go).
 	Triage *triage.Service
+
+	// Campaigns is the campaigns service (tests drive its schedule).
+	Campaigns *campaigns.Service
 
 	workers   []Worker
 	schedules []Schedule

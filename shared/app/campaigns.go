@@ -33,6 +33,7 @@ func (a *App) wireCampaigns() {
 		Queue:     &campaigns.Queue{SQS: a.Clients.SQS, URL: a.Config.CampaignQueueURL},
 		PublicURL: a.Config.PublicURL, Log: a.Log, Now: nowUTC, NewID: messaging.RandomID,
 	}
+	a.Campaigns = cs
 	sender := &campaigns.Sender{Service: cs, Mailer: a.Mailer, Limiter: limiter, MaxAttempts: resources.For("", "").Campaign.MaxReceiveCount}
 	rs := &reminders.Service{
 		Store: a.Store, Sealer: a.Envelope, Keys: keys, Mailer: limitedMailer{a.Mailer, limiter}, Notifier: a.notifier(),

@@ -65,18 +65,30 @@ func (s *Service) openSubject(ctx context.Context, t carepost.ThreadRecord) (str
 // and bound to the caller and the listing they came from: a client cannot
 // forge one, read one, or replay it in another practice or listing.
 func (s *Service) sealCursor(ctx context.Context, p carepost.Principal, scope string, next map[string]string) (string, error) {
+	return SealCursor(ctx, s.Sealer, p, scope, next)
+}
+
+func (s *Service) openCursor(ctx context.Context, p carepost.Principal, scope, cursor string) (map[string]string, error) {
+	return OpenCursor(ctx, s.Sealer, p, scope, cursor)
+}
+
+// SealCursor seals a listing's continuation key for p (empty at the end).
+// Every paged listing of the API uses it, so cursors behave the same way.
+func SealCursor(ctx context.Context, sealer carepost.Sealer, p carepost.Principal, scope string, next map[string]string) (string, error) {
 	if next == nil {
 		return "", nil
 	}
 	b, _ := json.Marshal(next)
-	sealed, err := s.Sealer.Seal(ctx, carepost.Binding{PracticeID: p.PracticeID, Kind: "cursor", ThreadID: scope, SenderID: p.Subject, Schema: schema}, b)
+	sealed, err := sealer.Seal(ctx, cursorBinding(p, scope), b)
 	if err != nil {
 		return "", err
 	}
 	return base64.RawURLEncoding.EncodeToString(sealed), nil
 }
 
-func (s *Service) openCursor(ctx context.Context, p carepost.Principal, scope, cursor string) (map[string]string, error) {
+// OpenCursor opens a cursor made by SealCursor for the same caller and
+// scope; anything else is a 400 naming the cursor.
+func OpenCursor(ctx context.Context, sealer carepost.Sealer, p carepost.Principal, scope, cursor string) (map[string]string, error) {
 	if cursor == "" {
 		return nil, nil
 	}
@@ -85,7 +97,7 @@ func (s *Service) openCursor(ctx context.Context, p carepost.Principal, scope, c
 	if err != nil || len(raw) > 4096 {
 		return nil, bad
 	}
-	b, err := s.Sealer.Open(ctx, carepost.Binding{PracticeID: p.PracticeID, Kind: "cursor", ThreadID: scope, SenderID: p.Subject, Schema: schema}, raw)
+	b, err := sealer.Open(ctx, cursorBinding(p, scope), raw)
 	if err != nil {
 		if carepost.IsTransient(err) {
 			return nil, err
@@ -97,4 +109,8 @@ func (s *Service) openCursor(ctx context.Context, p carepost.Principal, scope, c
 		return nil, bad
 	}
 	return m, nil
+}
+
+func cursorBinding(p carepost.Principal, scope string) carepost.Binding {
+	return carepost.Binding{PracticeID: p.PracticeID, Kind: "cursor", ThreadID: scope, SenderID: p.Subject, Schema: schema}
 }
