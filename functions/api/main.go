@@ -3,26 +3,13 @@
 package main
 
 import (
-	"context"
-	"log"
-
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/carepost/carepost/shared/app"
-	"github.com/carepost/carepost/shared/awsclients"
-	"github.com/carepost/carepost/shared/config"
 )
 
 func main() {
-	cfg, err := config.Load()
-	if err != nil {
-		log.Fatal(err)
-	}
-	clients, err := awsclients.Load(context.Background())
-	if err != nil {
-		log.Fatal(err)
-	}
-	a := app.New(cfg, clients, nil, app.CognitoDirectory(cfg, clients))
+	a := app.FromEnv()
 	lambda.Start(httpadapter.NewV2(a.API()).ProxyWithContext)
 }

@@ -28,7 +28,7 @@ type Config struct {
 	Audience         string  // CAREPOST_AUDIENCE: user pool app client id
 	UserPoolID       string  // CAREPOST_USER_POOL_ID (optional: staff invites use Cognito when set)
 	PublicURL        string  // CAREPOST_PUBLIC_URL: base of links in e-mails
-	SESRate          float64 // CAREPOST_SES_RATE: e-mails per second (the account's quota)
+	SESRate          float64 // CAREPOST_SES_RATE: e-mails per second for one running copy (the stack splits the account quota)
 }
 
 // Var documents one variable (used by the README and `carepost-dev env`).
@@ -52,7 +52,7 @@ var Vars = []Var{
 	{"CAREPOST_AUDIENCE", "expected token audience (aud: the app client id)", true},
 	{"CAREPOST_USER_POOL_ID", "Cognito user pool id for staff and patient accounts", false},
 	{"CAREPOST_PUBLIC_URL", "public base URL of the practice's CarePost (links in e-mails)", true},
-	{"CAREPOST_SES_RATE", "maximum e-mails per second (default 14)", false},
+	{"CAREPOST_SES_RATE", "maximum e-mails per second of one running copy of a sending function (default 14)", false},
 }
 
 // Load reads the configuration from the process environment.
