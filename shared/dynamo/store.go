@@ -511,26 +511,15 @@ func (s *Store) Message(ctx context.Context, pid, tid, mid string) (carepost.Mes
 
 func (s *Store) Messages(ctx context.Context, pid, tid string) ([]carepost.MessageRecord, error) {
 	var msgs []carepost.MessageRecord
-	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
-		TableName:              aws.String(s.table),
-		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :m)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: threadPK(pid, tid)},
-			":m":  &types.AttributeValueMemberS{Value: "MSG#"},
-		},
-		ConsistentRead: aws.Bool(true),
+	err := s.queryPrefix(ctx, threadPK(pid, tid), "MSG#", "messages", func(it map[string]types.AttributeValue) error {
+		if err := checkMessageKey(pid, tid, it); err != nil {
+			return err
+		}
+		msgs = append(msgs, messageFrom(pid, tid, it))
+		return nil
 	})
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, mapErr(err, "messages")
-		}
-		for _, it := range out.Items {
-			if err := checkMessageKey(pid, tid, it); err != nil {
-				return nil, err
-			}
-			msgs = append(msgs, messageFrom(pid, tid, it))
-		}
+	if err != nil {
+		return nil, err
 	}
 	sort.SliceStable(msgs, func(i, j int) bool {
 		if !msgs[i].Sent.Equal(msgs[j].Sent) {
@@ -654,28 +643,42 @@ func (s *Store) PutReadReceipt(ctx context.Context, pid, tid string, r carepost.
 }
 
 func (s *Store) ReadReceipts(ctx context.Context, pid, tid string) ([]carepost.ReadReceipt, error) {
-	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
+	var rs []carepost.ReadReceipt
+	err := s.queryDocs(ctx, threadPK(pid, tid), "READ#", func(doc string) error {
+		var r carepost.ReadReceipt
+		if json.Unmarshal([]byte(doc), &r) == nil {
+			rs = append(rs, r)
+		}
+		return nil
+	})
+	return rs, err
+}
+
+// queryPrefix calls fn with every item of pk whose sort key starts with
+// prefix, page by page, with strongly consistent reads; what names the items
+// in errors.
+func (s *Store) queryPrefix(ctx context.Context, pk, prefix, what string, fn func(map[string]types.AttributeValue) error) error {
+	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
 		TableName:              aws.String(s.table),
-		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :r)"),
+		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :p)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: threadPK(pid, tid)},
-			":r":  &types.AttributeValueMemberS{Value: "READ#"},
+			":pk": &types.AttributeValueMemberS{Value: pk},
+			":p":  &types.AttributeValueMemberS{Value: prefix},
 		},
 		ConsistentRead: aws.Bool(true),
 	})
-	if err != nil {
-		return nil, mapErr(err, "read receipts")
-	}
-	var rs []carepost.ReadReceipt
-	for _, it := range out.Items {
-		var d docItem
-		_ = attributevalue.UnmarshalMap(it, &d)
-		var r carepost.ReadReceipt
-		if json.Unmarshal([]byte(d.Doc), &r) == nil {
-			rs = append(rs, r)
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return mapErr(err, what)
+		}
+		for _, it := range out.Items {
+			if err := fn(it); err != nil {
+				return err
+			}
 		}
 	}
-	return rs, nil
+	return nil
 }
 
 func (s *Store) MarkDone(ctx context.Context, pid, tid, step, mid string, ttl time.Duration) (bool, error) {

@@ -90,27 +90,9 @@ func (s *Store) QuickReplies(ctx context.Context, pid, owner string) ([]carepost
 // queryDocs calls fn with the doc attribute of every item of pk whose sort
 // key starts with prefix.
 func (s *Store) queryDocs(ctx context.Context, pk, prefix string, fn func(doc string) error) error {
-	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
-		TableName:              aws.String(s.table),
-		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :p)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: pk},
-			":p":  &types.AttributeValueMemberS{Value: prefix},
-		},
-		ConsistentRead: aws.Bool(true),
+	return s.queryPrefix(ctx, pk, prefix, "records", func(it map[string]types.AttributeValue) error {
+		return fn(str(it, "doc"))
 	})
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			return mapErr(err, "records")
-		}
-		for _, it := range out.Items {
-			if err := fn(str(it, "doc")); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 // ---- attachments ------------------------------------------------------------
@@ -166,8 +148,9 @@ func (s *Store) Attachment(ctx context.Context, pid, tid, aid string) (carepost.
 // ThreadAttachments lists a thread's attachments in id order.
 func (s *Store) ThreadAttachments(ctx context.Context, pid, tid string) ([]carepost.Attachment, error) {
 	var out []carepost.Attachment
-	err := s.queryItems(ctx, threadPK(pid, tid), "ATT#", func(it map[string]types.AttributeValue) {
+	err := s.queryPrefix(ctx, threadPK(pid, tid), "ATT#", "attachments", func(it map[string]types.AttributeValue) error {
 		out = append(out, attachmentFrom(pid, tid, it))
+		return nil
 	})
 	return out, err
 }
@@ -213,30 +196,6 @@ func (s *Store) ChangeAttachment(ctx context.Context, pid, tid, aid string, c ca
 func (s *Store) DeleteAttachment(ctx context.Context, pid, tid, aid string) error {
 	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.table), Key: key(threadPK(pid, tid), "ATT#"+aid)})
 	return mapErr(err, "attachment")
-}
-
-// queryItems calls fn with every item of pk whose sort key starts with
-// prefix.
-func (s *Store) queryItems(ctx context.Context, pk, prefix string, fn func(map[string]types.AttributeValue)) error {
-	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
-		TableName:              aws.String(s.table),
-		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :p)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: pk},
-			":p":  &types.AttributeValueMemberS{Value: prefix},
-		},
-		ConsistentRead: aws.Bool(true),
-	})
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			return mapErr(err, "records")
-		}
-		for _, it := range out.Items {
-			fn(it)
-		}
-	}
-	return nil
 }
 
 // ---- e-visit time -----------------------------------------------------------
