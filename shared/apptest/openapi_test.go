@@ -169,3 +169,25 @@ func TestOpenAPICheckCatchesDrift(t *testing.T) {
 }
 
 func threadOf(m map[string]any) map[string]any { return m["thread"].(map[string]any) }
+
+// TestEveryWiredRouteDocumented: every route any feature wires into the app
+// is in the OpenAPI document, so a new endpoint cannot ship undocumented.
+func TestEveryWiredRouteDocumented(t *testing.T) {
+	h := apptest.New(t)
+	spec, err := apptest.LoadSpec(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := map[string]bool{}
+	for _, op := range spec.Operations() {
+		ops[op] = true
+	}
+	if len(h.App.Routes) == 0 {
+		t.Fatal("the app wired no feature routes")
+	}
+	for _, r := range h.App.Routes {
+		if !ops[r.Pattern] {
+			t.Errorf("%s is wired but not documented", r.Pattern)
+		}
+	}
+}
