@@ -191,17 +191,20 @@ func (s *Sender) send(ctx context.Context, m Message, receiveCount int) error {
 	if err := s.Limiter.Wait(ctx); err != nil {
 		return err
 	}
-	err = svc.Store.ChangeRecipient(ctx, r.PracticeID, r.CampaignID, r.ID, carepost.RecipientChange{From: carepost.RecipientPending, To: carepost.RecipientSending, Claimed: svc.now()})
+	// From the claim on the work finishes even if ctx ends: between the
+	// claim and the recorded outcome there must be no gap a shutdown can
+	// leave. The claim itself too: a claim cancelled in flight may have
+	// been applied by DynamoDB, and its recipient would wait as "sending"
+	// for the stale-claim sweep, which records it failed, never e-mailed.
+	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout+20*time.Second)
+	defer cancel()
+	err = svc.Store.ChangeRecipient(bg, r.PracticeID, r.CampaignID, r.ID, carepost.RecipientChange{From: carepost.RecipientPending, To: carepost.RecipientSending, Claimed: svc.now()})
 	if carepost.ErrorCode(err) == carepost.CodeConflict {
 		return nil // another sender claimed it
 	}
 	if err != nil {
 		return err
 	}
-	// From here on the work finishes even if ctx ends: between the claim
-	// and the recorded outcome there must be no gap a shutdown can leave.
-	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout+10*time.Second)
-	defer cancel()
 	// The counter update runs beside the send (ADDs commute), so it costs
 	// no time on the way to SES.
 	counted := make(chan struct{})

@@ -306,3 +306,119 @@ func TestPausedAndQuietCampaignsHoldTheirRecipients(t *testing.T) {
 		t.Errorf("after a tick: %s, want scheduled", got)
 	}
 }
+
+// cancelOnClaim is a store whose recipient claims are applied and then
+// answered as cancelled, as the SDK answers when a shutdown cancels a
+// request that DynamoDB had already carried out.
+type cancelOnClaim struct {
+	campaigns.Store
+	cancel context.CancelFunc
+}
+
+func (s cancelOnClaim) ChangeRecipient(ctx context.Context, pid, cid, rid string, ch carepost.RecipientChange) error {
+	err := s.Store.ChangeRecipient(context.WithoutCancel(ctx), pid, cid, rid, ch)
+	if ch.To == carepost.RecipientSending {
+		s.cancel()
+	}
+	if err == nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
+
+// A sender shut down while its claim is in flight still sends that e-mail
+// and records it: the claim runs under the no-cancel context of the send.
+// Before, the claimed recipient stayed "sending" with no e-mail and no
+// count, and the stale-claim sweep later recorded it failed.
+func TestShutdownDuringClaimStillSendsOnce(t *testing.T) {
+	h := apptest.New(t)
+	a := h.App
+	svc := serviceFor(a)
+	who := carepost.Principal{Subject: h.Subject(t, "scheduler"), Role: carepost.RoleScheduler, PracticeID: apptest.PracticeA}
+	list := csvOf(1, "shutdown.test")
+	res, err := svc.Create(context.Background(), who, campaigns.CreateInput{Name: "Shutdown", Template: carepost.CampaignTemplate{Subject: "Hi", Text: "x"}, Audience: campaigns.Audience{CSV: &list}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cid := res.Campaign.ID
+	if _, err := svc.Schedule(context.Background(), who, cid, campaigns.ScheduleInput{}); err != nil {
+		t.Fatal(err)
+	}
+	page, _ := a.Store.Recipients(context.Background(), apptest.PracticeA, cid, "", true, nil, 10)
+	rid := page.Items[0].ID
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	svc.Store = cancelOnClaim{Store: svc.Store, cancel: cancel}
+	mailer := &fakeMailer{tries: map[string]int{}, sent: map[string]int{}}
+	sender := &campaigns.Sender{Service: svc, Mailer: mailer, Limiter: campaigns.NewLimiter(1000, 0)}
+	resp, err := sender.Handle(ctx, sendEvent(apptest.PracticeA, cid, []string{rid}, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ctx.Err() == nil {
+		t.Fatal("the claim did not cancel the handler's context; the test proves nothing")
+	}
+	if len(resp.BatchItemFailures) != 0 {
+		t.Errorf("batch item failures = %v, want none (the e-mail went out)", resp.BatchItemFailures)
+	}
+	if got := mailer.sent["r00000@shutdown.test"]; got != 1 {
+		t.Errorf("e-mails sent = %d, want 1", got)
+	}
+	r, _ := a.Store.Recipient(context.Background(), apptest.PracticeA, cid, rid)
+	if r.State != carepost.RecipientSent {
+		t.Errorf("recipient = %s, want sent", r.State)
+	}
+	if c := campaign(t, a, apptest.PracticeA, cid).Counts; c.Sent != 1 || c.Sending != 0 || c.Queued() != 0 {
+		t.Errorf("counters = %+v, want 1 sent, none sending or queued", c)
+	}
+}
+
+// Counters that drifted (an ADD lost to a timeout) make a finished
+// campaign look as if recipients still waited; the stall check finds none
+// pending, recounts exactly and completes the campaign.
+func TestStalledCheckRecountsDriftedCounters(t *testing.T) {
+	h := apptest.New(t)
+	a := h.App
+	ctx := context.Background()
+	svc := serviceFor(a)
+	who := carepost.Principal{Subject: h.Subject(t, "scheduler"), Role: carepost.RoleScheduler, PracticeID: apptest.PracticeA}
+	list := csvOf(3, "drift.test")
+	res, err := svc.Create(ctx, who, campaigns.CreateInput{Name: "Drift", Template: carepost.CampaignTemplate{Subject: "Hi", Text: "x"}, Audience: campaigns.Audience{CSV: &list}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cid := res.Campaign.ID
+	if _, err := svc.Schedule(ctx, who, cid, campaigns.ScheduleInput{}); err != nil {
+		t.Fatal(err)
+	}
+	page, _ := a.Store.Recipients(ctx, apptest.PracticeA, cid, "", true, nil, 10)
+	var rids []string
+	for _, r := range page.Items {
+		rids = append(rids, r.ID)
+	}
+	mailer := &fakeMailer{tries: map[string]int{}, sent: map[string]int{}}
+	sender := &campaigns.Sender{Service: svc, Mailer: mailer, Limiter: campaigns.NewLimiter(1000, 0)}
+	if _, err := sender.Handle(ctx, sendEvent(apptest.PracticeA, cid, rids, 1)); err != nil {
+		t.Fatal(err)
+	}
+	// Two "sent" increments lost.
+	if err := a.Store.AddCampaignCounts(ctx, apptest.PracticeA, cid, carepost.CampaignCounts{Sent: -2}); err != nil {
+		t.Fatal(err)
+	}
+	if c := campaign(t, a, apptest.PracticeA, cid); c.Counts.Queued() != 2 {
+		t.Fatalf("drifted counters = %+v, want 2 that look queued", c.Counts)
+	}
+	later := *svc
+	later.Now = func() time.Time { return time.Now().Add(11 * time.Minute) }
+	if err := later.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c := campaign(t, a, apptest.PracticeA, cid)
+	if c.State != carepost.CampaignCompleted || c.Counts.Sent != 3 || c.Counts.Queued() != 0 {
+		t.Errorf("campaign = %s %+v, want completed with 3 sent", c.State, c.Counts)
+	}
+	if got := len(mailer.mails); got != 3 {
+		t.Errorf("e-mails = %d, want 3 (none sent again)", got)
+	}
+}

@@ -196,8 +196,14 @@ func (s *Service) tickOne(ctx context.Context, c carepost.Campaign) error {
 	if c.Counts.Queued() > 0 {
 		stalled := now.Sub(latest(c.Progress, c.LastFanout, c.Started)) > stalledFor
 		if (c.NeedsFanout || stalled) && Sendable(c, now) {
-			_, err := s.FanOut(ctx, c.PracticeID, c.ID)
-			return err
+			n, err := s.FanOut(ctx, c.PracticeID, c.ID)
+			if err != nil || n > 0 || !stalled {
+				return err
+			}
+			// Stalled, and not one recipient is pending: the counters
+			// drifted (an ADD lost to a timeout). The exact recount
+			// corrects them and completes the campaign if nothing is left.
+			return s.complete(ctx, c, now)
 		}
 		return nil
 	}
