@@ -394,3 +394,65 @@ func TestReplyRacingAnotherChange(t *testing.T) {
 		})
 	}
 }
+
+// TestRetryRepeatsTheUrgentAdvice: a retry whose first attempt stored the
+// message but not the answer (the process died in between) is answered
+// from the stored message, and the patient is told exactly what the first
+// attempt would have told them: 911 for self-harm with an overdose, not
+// only the crisis line; and a retried urgent reply still carries advice.
+func TestRetryRepeatsTheUrgentAdvice(t *testing.T) {
+	h := apptest.New(t)
+	h.Accept(t, "patient")
+	tok := h.Token(carepost.RolePatient)
+	p, err := h.App.Auth.Verify(context.Background(), tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := "I want to kill myself and I took all my sleeping pills"
+	advice := func(t *testing.T, body []byte) string {
+		t.Helper()
+		return apptest.Get(t, body, "urgent.advice")
+	}
+
+	t.Run("open", func(t *testing.T) {
+		body := []byte(`{"category":"question","subject":"tonight","body":"` + text + `"}`)
+		hdr := key()
+		req := messaging.Request{Principal: p, IdempotencyKey: hdr["Idempotency-Key"], RequestHash: requestHash("POST", "/v1/threads", body)}
+		first, err := h.App.Messaging.Open(context.Background(), req, messaging.OpenInput{Category: "question", Subject: "tonight", Body: text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first.Urgent == nil || first.Urgent.Advice != "emergency" {
+			t.Fatalf("first attempt advice = %+v, want emergency", first.Urgent)
+		}
+		r := h.Request(t, tok, "POST", "/v1/threads", body, hdr)
+		if r.Status != http.StatusCreated {
+			t.Fatalf("retry: %d %s", r.Status, r.Body)
+		}
+		if got := advice(t, r.Body); got != "emergency" {
+			t.Errorf("retry advice = %q, want emergency (%s)", got, r.Body)
+		}
+	})
+
+	t.Run("reply", func(t *testing.T) {
+		thread := h.Open(t, "patient", map[string]any{"category": "question", "subject": "s", "body": "a question about my refill"})
+		path := "/v1/threads/" + thread.ThreadID + "/messages"
+		body := []byte(`{"body":"` + text + `"}`)
+		hdr := key()
+		req := messaging.Request{Principal: p, IdempotencyKey: hdr["Idempotency-Key"], RequestHash: requestHash("POST", path, body)}
+		first, err := h.App.Messaging.Reply(context.Background(), req, thread.ThreadID, messaging.ReplyInput{Body: text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first.Urgent == nil {
+			t.Fatal("first attempt carries no urgent advice")
+		}
+		r := h.Request(t, tok, "POST", path, body, hdr)
+		if r.Status != http.StatusCreated {
+			t.Fatalf("retry: %d %s", r.Status, r.Body)
+		}
+		if got := advice(t, r.Body); got != first.Urgent.Advice {
+			t.Errorf("retry advice = %q, want %q as the first attempt (%s)", got, first.Urgent.Advice, r.Body)
+		}
+	})
+}

@@ -174,8 +174,8 @@ func (s *Service) replayPost(ctx context.Context, r Request, t carepost.ThreadRe
 		if err != nil {
 			return PostResult{}, err
 		}
-		if counted {
-			return PostResult{Thread: refOf(cur), Message: MessageRef{ID: stored.ID, Sent: stored.Sent}}, nil
+		if counted { // a retry: answered as the first attempt was, advice included
+			return PostResult{Thread: refOf(cur), Message: MessageRef{ID: stored.ID, Sent: stored.Sent}, Urgent: advice}, nil
 		}
 		next := advance(cur)
 		err = s.Store.UpdateThread(ctx, carepost.ThreadChange{PracticeID: cur.PracticeID, ThreadID: cur.ID, Version: cur.Version, Set: next})

@@ -273,18 +273,21 @@ func (s *Service) replayOpen(ctx context.Context, r Request, t carepost.ThreadRe
 	} else if err != nil {
 		return PostResult{}, err
 	}
-	var adv *UrgentAdvice
-	if stored.Urgent {
-		res := urgent.Result{Urgent: true, Advice: "emergency"}
-		for _, f := range stored.Flags {
-			res.Flags = append(res.Flags, urgent.Flag(f))
-			if f == "self_harm" {
-				res.Advice = "crisis_line"
-			}
-		}
-		adv = adviceFor(practice, res)
+	return PostResult{Thread: refOf(existing), Message: MessageRef{ID: stored.ID, Sent: stored.Sent}, Urgent: storedAdvice(practice, stored)}, nil
+}
+
+// storedAdvice is the urgent advice a stored message was answered with, for
+// a retry of the request that stored it: the patient is told the same thing
+// again, never less.
+func storedAdvice(practice carepost.Practice, m carepost.MessageRecord) *UrgentAdvice {
+	if !m.Urgent {
+		return nil
 	}
-	return PostResult{Thread: refOf(existing), Message: MessageRef{ID: stored.ID, Sent: stored.Sent}, Urgent: adv}, nil
+	res := urgent.ResultOf(m.Flags)
+	if !res.Urgent { // urgent with no flag code: a rule raised it
+		res = urgent.Result{Urgent: true, Advice: urgent.AdviceEmergency}
+	}
+	return adviceFor(practice, res)
 }
 
 func flagStrings(r urgent.Result) []string {

@@ -276,6 +276,24 @@ func (c *Checker) Check(subject, text string, readings []Reading) Result {
 	return resultFor(raised)
 }
 
+// ResultOf rebuilds the Result of a check from the flag codes stored with
+// a message (an idempotent retry answers as the first attempt did). A code
+// this version does not know counts as an emergency flag: when in doubt,
+// the stronger advice.
+func ResultOf(flags []string) Result {
+	if len(flags) == 0 {
+		return Result{}
+	}
+	res := Result{Urgent: true, Advice: AdviceCrisisLine}
+	for _, f := range flags {
+		res.Flags = append(res.Flags, Flag(f))
+		if Flag(f) != FlagSelfHarm {
+			res.Advice = AdviceEmergency
+		}
+	}
+	return res
+}
+
 func resultFor(raised uint32) Result {
 	if raised == 0 {
 		return Result{}
