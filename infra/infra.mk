@@ -1,6 +1,6 @@
 # infra/infra.mk — the CDK targets, included by the root Makefile.
 #
-#   make test-infra        stack assertions + cdk-nag HIPAA pack (sequential: jsii is not concurrency-safe)
+#   make test-infra        stack assertions, cdk-nag HIPAA pack, cfn-lint (sequential: jsii is not concurrency-safe)
 #   make synth             build, then write cdk.out/ with the pinned CDK CLI
 #   make cfn-lint          synth, then lint the template with the pinned cfn-lint
 #   make deploy PRACTICE_DOMAIN=clinic.example SENDER=no-reply@clinic.example ONCALL_EMAIL=oncall@clinic.example
@@ -62,10 +62,10 @@ $(INFRA_VENV)/.installed: infra/requirements.txt
 	@$(INFRA_VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements.txt
 	@touch $@
 
-## test-infra: go vet + the CDK assertion and cdk-nag tests, one package at a time
-test-infra:
-	@echo "==> infra: go vet and tests (sequential)"
-	@cd infra && $(GO) vet ./... && $(GO) test -p 1 -count=1 ./...
+## test-infra: go vet + the CDK assertion, cdk-nag and cfn-lint tests, one package at a time
+test-infra: $(INFRA_VENV)/.installed
+	@echo "==> infra: go vet and tests (sequential; cfn-lint on the synthesized template)"
+	@cd infra && $(GO) vet ./... && CAREPOST_CFN_LINT=$(abspath $(CFN_LINT)) $(GO) test -p 1 -count=1 ./...
 
 ## synth: cdk.out/<PREFIX>.template.json from the functions in $(BUILD_DIR)
 synth: build $(INFRA_NODE)/.installed
