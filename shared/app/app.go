@@ -9,11 +9,13 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
@@ -98,29 +100,55 @@ func (a *App) API() http.Handler {
 	return srv.Handler()
 }
 
-// Health reports each dependency as "up" or "down: <reason>".
+// Health reports each dependency — the table, the data key, the three
+// queues, the mail service and, when configured, the attachments bucket — as
+// "up" or "down". The checks run at once, so a slow dependency costs the
+// caller one timeout, not one per check; the cause of a "down" goes to the
+// log only (it may name resources), never into the answer.
 func (a *App) Health(ctx context.Context) map[string]string {
-	res := map[string]string{}
-	mark := func(name string, err error) {
-		if err != nil {
-			res[name] = "down"
-			a.Log.Warn("dependency down", "dependency", name, "cause", err.Error())
-			return
-		}
-		res[name] = "up"
-	}
-	_, err := a.Clients.DynamoDB.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(a.Config.Table)})
-	mark("table", err)
-	_, err = a.Clients.KMS.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(a.Config.KeyID)})
-	mark("key", err)
-	for name, url := range map[string]string{"queue.triage": a.Config.TriageQueueURL, "queue.notify": a.Config.NotifyQueueURL, "queue.campaign": a.Config.CampaignQueueURL} {
-		_, err = a.Clients.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url), AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages}})
-		mark(name, err)
+	checks := map[string]func(context.Context) error{
+		"table": func(ctx context.Context) error {
+			_, err := a.Clients.DynamoDB.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(a.Config.Table)})
+			return err
+		},
+		"key": func(ctx context.Context) error {
+			_, err := a.Clients.KMS.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(a.Config.KeyID)})
+			return err
+		},
+		"mail": a.sesCheck,
 	}
 	if a.MailboxCheck != nil {
-		mark("mail", a.MailboxCheck(ctx))
-	} else {
-		mark("mail", a.sesCheck(ctx))
+		checks["mail"] = a.MailboxCheck
 	}
+	for name, url := range map[string]string{"queue.triage": a.Config.TriageQueueURL, "queue.notify": a.Config.NotifyQueueURL, "queue.campaign": a.Config.CampaignQueueURL} {
+		checks[name] = func(ctx context.Context) error {
+			_, err := a.Clients.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url), AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages}})
+			return err
+		}
+	}
+	if a.Config.Bucket != "" {
+		checks["bucket"] = func(ctx context.Context) error {
+			_, err := a.Clients.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(a.Config.Bucket)})
+			return err
+		}
+	}
+	res := make(map[string]string, len(checks))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for name, check := range checks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			state := "up"
+			if err := check(ctx); err != nil {
+				state = "down"
+				a.Log.Warn("dependency down", "dependency", name, "cause", err.Error())
+			}
+			mu.Lock()
+			res[name] = state
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
 	return res
 }
