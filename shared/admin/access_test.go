@@ -47,6 +47,8 @@ GET    /v1/patients/{patB}/proxies       403     403   404       403   403      
 POST   /v1/patients/{pat}/proxies        403     403   201       403   403       201   403       403
 POST   /v1/patients/{patB}/proxies       403     403   404       403   403       404   403       403
 GET    /v1/me/proxies                    200     403   403       403   403       403   403       403
+GET    /v1/me/preferences                200     403   403       403   403       403   403       403
+PUT    /v1/me/preferences                200     403   403       403   403       403   403       403
 GET    /v1/operator/practices            403     403   403       403   403       403   403       200
 POST   /v1/operator/practices            403     403   403       403   403       403   403       201
 POST   /v1/operator/practices/{B}/suspend 403    403   403       403   403       403   403       200
@@ -140,6 +142,8 @@ func bodyFor(method, tmpl, role, run string, n int, proxySub string) any {
 		return map[string]any{"subject": proxySub, "scope": map[string]any{"read": true, "categories": []string{"appointment"}}}
 	case tmpl == "/v1/operator/practices":
 		return map[string]any{"id": fmt.Sprintf("m-%s-%d", run, n), "name": "Matrix", "timeZone": "UTC", "admin": map[string]any{"name": "Adm", "email": fmt.Sprintf("adm-%s-%d@x.test", run, n)}}
+	case tmpl == "/v1/me/preferences":
+		return map[string]any{"emailNotifications": true}
 	case strings.HasSuffix(tmpl, "/suspend"):
 		return map[string]any{"suspended": false}
 	}

@@ -251,6 +251,24 @@ func Routes(s *Service) []httpapi.Route {
 		}
 		return reply(w, http.StatusOK, map[string]any{"items": v})
 	})
+	add("GET /v1/me/preferences", func(w http.ResponseWriter, r *http.Request, c *httpapi.Call) error {
+		v, err := s.MyPreferences(r.Context(), c.Principal)
+		if err != nil {
+			return err
+		}
+		return reply(w, http.StatusOK, v)
+	})
+	add("PUT /v1/me/preferences", func(w http.ResponseWriter, r *http.Request, c *httpapi.Call) error {
+		var in PreferencesInput
+		if err := c.Decode(&in); err != nil {
+			return err
+		}
+		v, err := s.SetMyPreferences(r.Context(), c.Principal, in)
+		if err != nil {
+			return err
+		}
+		return reply(w, http.StatusOK, v)
+	})
 	add("DELETE /v1/me/proxies/{sub}", func(w http.ResponseWriter, r *http.Request, c *httpapi.Call) error {
 		if err := s.RevokeMyProxy(r.Context(), c.Principal, r.PathValue("sub")); err != nil {
 			return err

@@ -40,6 +40,7 @@ type Store interface {
 
 	PutPatient(ctx context.Context, p carepost.PatientRecord) error
 	UpdatePatient(ctx context.Context, p carepost.PatientRecord) error
+	SetPatientEmailNotifications(ctx context.Context, practiceID, patientID string, on bool) error
 	Patient(ctx context.Context, practiceID, patientID string) (carepost.PatientRecord, error)
 	PatientByDedupKey(ctx context.Context, practiceID, dedup string) (carepost.PatientRecord, bool, error)
 	ListPatients(ctx context.Context, practiceID string, after map[string]string, limit int) (carepost.Page[carepost.PatientRecord], error)

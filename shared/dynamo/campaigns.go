@@ -487,11 +487,23 @@ func (s *Store) SetPatientEmailProblem(ctx context.Context, pid, patid, problem 
 
 // SetPatientCampaignOptOut records a campaign unsubscribe on the profile.
 func (s *Store) SetPatientCampaignOptOut(ctx context.Context, pid, patid string, optOut bool) error {
+	return s.setPatientFlag(ctx, pid, patid, "campaignOptOut", optOut)
+}
+
+// SetPatientEmailNotifications records the patient's choice of new-message
+// e-mails on the profile.
+func (s *Store) SetPatientEmailNotifications(ctx context.Context, pid, patid string, on bool) error {
+	return s.setPatientFlag(ctx, pid, patid, "emailNotifications", on)
+}
+
+// setPatientFlag sets one boolean attribute of an existing profile.
+func (s *Store) setPatientFlag(ctx context.Context, pid, patid, attr string, v bool) error {
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(s.table), Key: key(patientPK(pid, patid), "PROFILE"),
-		UpdateExpression:          aws.String("SET campaignOptOut = :v"),
+		UpdateExpression:          aws.String("SET #f = :v"),
 		ConditionExpression:       aws.String("attribute_exists(pk)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":v": &types.AttributeValueMemberBOOL{Value: optOut}},
+		ExpressionAttributeNames:  map[string]string{"#f": attr},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":v": &types.AttributeValueMemberBOOL{Value: v}},
 	})
 	if carepost.ErrorCode(mapErr(err, "")) == carepost.CodeConflict {
 		return carepost.NotFound("patient")

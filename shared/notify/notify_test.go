@@ -308,3 +308,66 @@ func TestPoolNoticeForNewWork(t *testing.T) {
 	}
 	secrets.scan(t, start)
 }
+
+// TestPatientTurnsEmailOffAndOn: the patient's own switch (PUT
+// /v1/me/preferences) stops the new-message e-mails and starts them again;
+// a bounce shows as "needs attention" to the patient and on the record the
+// staff read.
+func TestPatientTurnsEmailOffAndOn(t *testing.T) {
+	start := time.Now().Add(-time.Second)
+	h := apptest.New(t)
+	a := h.App
+	unique := strings.ToLower(testenv.RandomHex(4))
+	email := "pref-" + unique + "@notify.test"
+	addPatient(t, a, apptest.PracticeA, apptest.PatientA1, carepost.Contact{FirstName: "Pia", LastName: "Pref", BirthDate: "1970-04-02", Email: email}, true)
+	patient, clinician := h.Token(carepost.RolePatient), h.Token(carepost.RoleClinician)
+	result := func() {
+		t.Helper()
+		h.Must(t, clinician, "POST", "/v1/threads", map[string]any{"patientId": apptest.PatientA1, "category": "result", "subject": "Your results", "body": "All normal."}, http.StatusCreated, nil)
+		drain(t, a)
+	}
+	var prefs struct {
+		EmailNotifications bool   `json:"emailNotifications"`
+		CampaignOptOut     bool   `json:"campaignOptOut"`
+		EmailProblem       string `json:"emailProblem"`
+	}
+	h.Must(t, patient, "PUT", "/v1/me/preferences", map[string]any{"emailNotifications": false}, http.StatusOK, &prefs)
+	if prefs.EmailNotifications {
+		t.Fatal("the answer still says e-mail is on")
+	}
+	result()
+	if got := len(mailsTo(t, start, email)); got != 0 {
+		t.Errorf("e-mails after turning them off = %d, want 0", got)
+	}
+	var view struct {
+		EmailNotifications bool   `json:"emailNotifications"`
+		EmailProblem       string `json:"emailProblem"`
+	}
+	h.Must(t, h.Token(carepost.RoleFrontDesk), "GET", "/v1/patients/"+apptest.PatientA1, nil, http.StatusOK, &view)
+	if view.EmailNotifications {
+		t.Error("the staff view of the patient still shows e-mail on")
+	}
+
+	h.Must(t, patient, "PUT", "/v1/me/preferences", map[string]any{"emailNotifications": true}, http.StatusOK, &prefs)
+	result()
+	if got := len(mailsTo(t, start, email)); got != 1 {
+		t.Errorf("e-mails after turning them on again = %d, want 1", got)
+	}
+
+	// A bounce: both the patient and the staff see the address needs attention.
+	if err := a.SESEvents().Handle(context.Background(), sesEvent(t, "sns-ses-bounce.json", map[string]string{"ada@patients.test": email, "demo-clinic": apptest.PracticeA, "pat-ada": apptest.PatientA1})); err != nil {
+		t.Fatal(err)
+	}
+	h.Must(t, patient, "GET", "/v1/me/preferences", nil, http.StatusOK, &prefs)
+	if prefs.EmailProblem != "bounced" {
+		t.Errorf("patient's preferences after a bounce: emailProblem %q, want bounced", prefs.EmailProblem)
+	}
+	h.Must(t, h.Token(carepost.RoleFrontDesk), "GET", "/v1/patients/"+apptest.PatientA1, nil, http.StatusOK, &view)
+	if view.EmailProblem != "bounced" {
+		t.Errorf("staff view after a bounce: emailProblem %q, want bounced", view.EmailProblem)
+	}
+	// Only the patient has preferences; a proxy or staff member is refused.
+	if st, _ := h.Do(t, h.Token(carepost.RoleProxy), "PUT", "/v1/me/preferences", map[string]any{"emailNotifications": false}, nil); st != http.StatusForbidden {
+		t.Errorf("a proxy setting the patient's preferences: %d, want 403", st)
+	}
+}
