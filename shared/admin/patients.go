@@ -481,6 +481,30 @@ func (s *Service) Activate(ctx context.Context, in ActivateInput, sourceIP strin
 	if !ok {
 		return Activated{}, carepost.Errorf(carepost.CodeUnavailable, "the account directory cannot set passwords")
 	}
+	// One activation per code at a time: a second request with the same
+	// code (a double click, two devices) waits for this one's outcome
+	// instead of creating a second account or overwriting the password.
+	until := s.now().Add(activationLease)
+	if err := s.Store.LeaseActivation(ctx, practice.ID, hash, s.now(), until); err != nil {
+		if carepost.ErrorCode(err) == carepost.CodeConflict {
+			return Activated{}, &carepost.Error{Code: carepost.CodeConflict, Transient: true, Message: "this code is being used right now; wait a minute and try again if you cannot sign in"}
+		}
+		return Activated{}, err
+	}
+	used := false
+	defer func() {
+		if !used {
+			_ = s.Store.ReleaseActivation(context.WithoutCancel(ctx), practice.ID, hash, until)
+		}
+	}()
+	// The patient is re-read under the lease: an activation that finished
+	// meanwhile has created the account.
+	if rec, err = s.Store.Patient(ctx, practice.ID, act.PatientID); err != nil {
+		return Activated{}, err
+	}
+	if rec.Status == StatusActive || rec.Status == StatusDisabled {
+		return Activated{}, badActivation()
+	}
 	if rec.Subject == "" {
 		u, err := dir.CreateUser(ctx, auth.User{Email: pat.Contact.Email, Name: pat.Contact.FirstName + " " + pat.Contact.LastName,
 			Role: carepost.RolePatient, PracticeID: practice.ID, PatientID: rec.ID}, temporaryPassword())
@@ -501,6 +525,7 @@ func (s *Service) Activate(ctx context.Context, in ActivateInput, sourceIP strin
 		}
 		return Activated{}, err
 	}
+	used = true
 	now := s.now()
 	if _, err := s.Store.User(ctx, practice.ID, rec.Subject); carepost.ErrorCode(err) == carepost.CodeNotFound {
 		ur := carepost.UserRecord{PracticeID: practice.ID, Subject: rec.Subject, Role: carepost.RolePatient, PatientID: rec.ID, Created: now, Updated: now}

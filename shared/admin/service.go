@@ -55,12 +55,15 @@ type Store interface {
 	PutActivation(ctx context.Context, a carepost.Activation) error
 	ClaimActivationAttempt(ctx context.Context, practiceID, codeHash string, now time.Time, max int) (carepost.Activation, error)
 	UseActivation(ctx context.Context, practiceID, codeHash string) error
+	LeaseActivation(ctx context.Context, practiceID, codeHash string, now, until time.Time) error
+	ReleaseActivation(ctx context.Context, practiceID, codeHash string, until time.Time) error
 }
 
 // Limits and lifetimes.
 const (
 	ActivationTTL         = 7 * 24 * time.Hour // how long an activation code works
 	MaxActivationAttempts = 5                  // wrong birth dates before a code is burned
+	activationLease       = time.Minute        // one activation in progress per code
 	MaxImportRows         = 1000               // rows per import request (the CLI sends chunks)
 	schema                = 1                  // sealed layout version, bound into the AAD
 )

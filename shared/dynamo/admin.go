@@ -363,7 +363,7 @@ func (s *Store) UseActivation(ctx context.Context, pid, hash string) error {
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(s.table),
 		Key:                       key(activationPK(pid, hash), "ACTIVATION"),
-		UpdateExpression:          aws.String("SET used = :t"),
+		UpdateExpression:          aws.String("SET used = :t REMOVE leaseUntil"),
 		ConditionExpression:       aws.String("attribute_exists(pk) AND used = :f"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}, ":f": &types.AttributeValueMemberBOOL{Value: false}},
 	})
@@ -371,4 +371,37 @@ func (s *Store) UseActivation(ctx context.Context, pid, hash string) error {
 		return mapErr(err, "activation code")
 	}
 	return nil
+}
+
+// LeaseActivation reserves an unused code for the one activation in
+// progress until until: CodeConflict while another request holds it, or
+// once the code is used. Two requests with the same code cannot both
+// create an account or set a password.
+func (s *Store) LeaseActivation(ctx context.Context, pid, hash string, now, until time.Time) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           aws.String(s.table),
+		Key:                 key(activationPK(pid, hash), "ACTIVATION"),
+		UpdateExpression:    aws.String("SET leaseUntil = :until"),
+		ConditionExpression: aws.String("attribute_exists(pk) AND used = :f AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":until": nattr(until.UnixMilli()), ":now": nattr(now.UnixMilli()), ":f": &types.AttributeValueMemberBOOL{Value: false},
+		},
+	})
+	return mapErr(err, "activation code")
+}
+
+// ReleaseActivation ends the lease taken until until, when the activation
+// failed before the code was used, so the patient can try again at once.
+func (s *Store) ReleaseActivation(ctx context.Context, pid, hash string, until time.Time) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.table),
+		Key:                       key(activationPK(pid, hash), "ACTIVATION"),
+		UpdateExpression:          aws.String("REMOVE leaseUntil"),
+		ConditionExpression:       aws.String("leaseUntil = :until"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":until": nattr(until.UnixMilli())},
+	})
+	if carepost.ErrorCode(mapErr(err, "")) == carepost.CodeConflict {
+		return nil // used, or the lease ran out and another took it
+	}
+	return mapErr(err, "activation code")
 }
