@@ -54,7 +54,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: carepost-dev run | carepost-dev emulators [-test] [-- command args...] | carepost-dev env [-test]")
+	fmt.Fprintln(os.Stderr, "usage: carepost-dev run [-addr 127.0.0.1:8080] [-base PORT] | carepost-dev emulators [-test] [-- command args...] | carepost-dev env [-test]")
 	os.Exit(2)
 }
 

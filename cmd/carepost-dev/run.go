@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -27,34 +28,40 @@ import (
 	"github.com/carepost/carepost/shared/sqsqueue"
 )
 
-const (
-	apiAddr  = "127.0.0.1:8080"
-	apiURL   = "http://" + apiAddr
-	issuer   = apiURL + "/local-idp"
-	audience = "carepost-local"
-)
+const audience = "carepost-local"
 
 // runStack starts the whole product on this machine. With AWS_ENDPOINT_URL
 // set (LocalStack), it uses that endpoint instead of starting emulators; the
 // code path is otherwise identical.
 func runStack(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("run", flag.ExitOnError)
+	apiAddr := fs.String("addr", "127.0.0.1:8080", "loopback address of the API")
+	base := fs.Int("base", 0, "first of four consecutive emulator ports instead of the dev ports 18000-18003")
+	fs.Parse(args)
+	apiURL := "http://" + *apiAddr
+	issuer := apiURL + "/local-idp"
 	root, err := projectRoot()
 	if err != nil {
 		return err
 	}
-	if c, err := net.DialTimeout("tcp", apiAddr, 200*time.Millisecond); err == nil {
+	if c, err := net.DialTimeout("tcp", *apiAddr, 200*time.Millisecond); err == nil {
 		c.Close()
-		return fmt.Errorf("%s is already in use: is another `make run` still running? Stop it and retry", apiAddr)
+		return fmt.Errorf("%s is already in use: is another `make run` still running? Stop it and retry", *apiAddr)
+	}
+	ports, logName := emulators.DevPorts, "emulators.log"
+	if *base > 0 {
+		ports = emulators.Ports{DynamoDB: *base, Moto: *base + 1, SQS: *base + 2, SES: *base + 3}
+		logName = fmt.Sprintf("emulators-%d.log", *base)
 	}
 	mailbox := ""
 	if os.Getenv("AWS_ENDPOINT_URL") == "" {
-		fmt.Println("==> starting emulators: DynamoDB Local, moto (KMS, S3), SQS, SES v2 (output in .local/emulators.log)")
-		logf, err := os.Create(filepath.Join(root, ".local", "emulators.log"))
+		fmt.Printf("==> starting emulators: DynamoDB Local, moto (KMS, S3), SQS, SES v2 (output in .local/%s)\n", logName)
+		logf, err := os.Create(filepath.Join(root, ".local", logName))
 		if err != nil {
 			return err
 		}
 		defer logf.Close()
-		set, err := emulators.Start(ctx, root, emulators.DevPorts, logf)
+		set, err := emulators.Start(ctx, root, ports, logf)
 		if err != nil {
 			return err
 		}
@@ -62,7 +69,7 @@ func runStack(ctx context.Context, args []string) error {
 			fmt.Println("==> stopping emulators")
 			set.Stop()
 		}()
-		for _, kv := range emulators.DevPorts.Env() {
+		for _, kv := range ports.Env() {
 			k, v, _ := strings.Cut(kv, "=")
 			os.Setenv(k, v)
 		}
@@ -116,8 +123,8 @@ func runStack(ctx context.Context, args []string) error {
 	mux.Handle("/local-idp/", http.StripPrefix("/local-idp", iss.Handler()))
 	mux.HandleFunc("POST /local-idp/token", tokenHandler(dir))
 	mux.Handle("/", lambdalocal.APIGateway(httpadapter.NewV2(a.API()).ProxyWithContext))
-	srv := &http.Server{Addr: apiAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	ln, err := net.Listen("tcp", apiAddr)
+	srv := &http.Server{Addr: *apiAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	ln, err := net.Listen("tcp", *apiAddr)
 	if err != nil {
 		return err
 	}
@@ -150,7 +157,7 @@ func runStack(ctx context.Context, args []string) error {
 			}
 		}()
 	}
-	printBanner(users, mailbox, a)
+	printBanner(apiURL, users, mailbox, a)
 	<-ctx.Done()
 	fmt.Println("\n==> stopping API, workers and schedules")
 	stopWork()
@@ -161,7 +168,7 @@ func runStack(ctx context.Context, args []string) error {
 	return nil
 }
 
-func printBanner(users []demo.User, mailbox string, a *app.App) {
+func printBanner(apiURL string, users []demo.User, mailbox string, a *app.App) {
 	fmt.Printf("\nCarePost is running.\n\n")
 	fmt.Printf("  API           %s   (try: curl -s %s/health)\n", apiURL, apiURL)
 	fmt.Printf("  OpenAPI       %s/v1/openapi.json\n", apiURL)
