@@ -17,6 +17,7 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
@@ -33,6 +34,7 @@ type Outputs struct {
 	CampaignQueueURL string
 	DLQURLs          map[string]string // queue name -> its DLQ URL
 	Bucket           string
+	BucketKeyID      string // ARN of the storage key, the bucket's default encryption (CAREPOST_BUCKET_KEY_ID)
 }
 
 // Ensure creates every resource of stack that does not exist yet.
@@ -52,6 +54,12 @@ func Ensure(ctx context.Context, c awsclients.Clients, stack resources.Stack, lo
 		return out, err
 	}
 	out.KeyID = key
+	fmt.Fprintf(log, "==> KMS key %s\n", stack.StorageKeyAlias)
+	storageKey, err := EnsureKey(ctx, c.KMS, stack.StorageKeyAlias)
+	if err != nil {
+		return out, err
+	}
+	out.BucketKeyID = storageKey
 	for _, q := range stack.Queues() {
 		fmt.Fprintf(log, "==> queue %s (DLQ after %d receives)\n", q.Name, q.MaxReceiveCount)
 		url, dlq, err := EnsureQueue(ctx, c.SQS, q)
@@ -68,11 +76,11 @@ func Ensure(ctx context.Context, c awsclients.Clients, stack resources.Stack, lo
 			out.CampaignQueueURL = url
 		}
 	}
-	fmt.Fprintf(log, "==> bucket %s\n", stack.AttachmentBucket)
-	if err := EnsureBucket(ctx, c.S3, stack.AttachmentBucket); err != nil {
+	fmt.Fprintf(log, "==> bucket %s (versioned: %v, SSE-KMS under %s)\n", stack.AttachmentBucket.Name, stack.AttachmentBucket.Versioned, stack.StorageKeyAlias)
+	if err := EnsureBucket(ctx, c.S3, stack.AttachmentBucket, storageKey); err != nil {
 		return out, err
 	}
-	out.Bucket = stack.AttachmentBucket
+	out.Bucket = stack.AttachmentBucket.Name
 	return out, nil
 }
 
@@ -149,7 +157,7 @@ func EnsureKey(ctx context.Context, k *kms.Client, alias string) (string, error)
 	if err == nil {
 		return aws.ToString(d.KeyMetadata.Arn), nil
 	}
-	created, err := k.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("CarePost envelope encryption (local)")})
+	created, err := k.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("CarePost " + alias + " (local)")})
 	if err != nil {
 		return "", fmt.Errorf("create KMS key: %w (is KMS reachable at AWS_ENDPOINT_URL_KMS?)", err)
 	}
@@ -188,13 +196,35 @@ func EnsureQueue(ctx context.Context, c *sqs.Client, q resources.Queue) (url, dl
 	return aws.ToString(main.QueueUrl), aws.ToString(dlq.QueueUrl), nil
 }
 
-// EnsureBucket creates the attachments bucket if it is missing.
-func EnsureBucket(ctx context.Context, c *s3.Client, name string) error {
-	if _, err := c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(name)}); err == nil {
-		return nil
+// EnsureBucket creates the attachments bucket if it is missing, and sets
+// its versioning and its default encryption (SSE-KMS under keyARN with S3
+// Bucket Keys, as the CDK stack does) every time, so a bucket made by an
+// older bootstrap is brought up to date. Both settings are idempotent puts.
+// The noncurrent-version lifecycle rule is not set locally: no emulated time
+// passes for it to act on.
+func EnsureBucket(ctx context.Context, c *s3.Client, b resources.Bucket, keyARN string) error {
+	if _, err := c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(b.Name)}); err != nil {
+		if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b.Name)}); err != nil {
+			return fmt.Errorf("create bucket %s: %w (is S3 reachable at AWS_ENDPOINT_URL_S3?)", b.Name, err)
+		}
 	}
-	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
-		return fmt.Errorf("create bucket %s: %w (is S3 reachable at AWS_ENDPOINT_URL_S3?)", name, err)
+	if b.Versioned {
+		if _, err := c.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{
+			Bucket:                  aws.String(b.Name),
+			VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusEnabled},
+		}); err != nil {
+			return fmt.Errorf("enable versioning on %s: %w", b.Name, err)
+		}
+	}
+	_, err := c.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{
+		Bucket: aws.String(b.Name),
+		ServerSideEncryptionConfiguration: &s3types.ServerSideEncryptionConfiguration{Rules: []s3types.ServerSideEncryptionRule{{
+			ApplyServerSideEncryptionByDefault: &s3types.ServerSideEncryptionByDefault{SSEAlgorithm: s3types.ServerSideEncryptionAwsKms, KMSMasterKeyID: aws.String(keyARN)},
+			BucketKeyEnabled:                   aws.Bool(true),
+		}}},
+	})
+	if err != nil {
+		return fmt.Errorf("set default encryption of %s: %w", b.Name, err)
 	}
 	return nil
 }

@@ -6,6 +6,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
@@ -24,6 +26,12 @@ func TestEnsureIsIdempotent(t *testing.T) {
 	}
 	if got, want := again.KeyID, st.Outputs.KeyID; got != want {
 		t.Errorf("second run key = %q, want %q", got, want)
+	}
+	if got, want := again.BucketKeyID, st.Outputs.BucketKeyID; got != want {
+		t.Errorf("second run bucket key = %q, want %q", got, want)
+	}
+	if st.Outputs.BucketKeyID == st.Outputs.KeyID {
+		t.Errorf("the bucket is encrypted under the data key %q; want the storage key", st.Outputs.KeyID)
 	}
 	if got, want := again.TriageQueueURL, st.Outputs.TriageQueueURL; got != want {
 		t.Errorf("second run triage queue = %q, want %q", got, want)
@@ -48,5 +56,33 @@ func TestEnsureIsIdempotent(t *testing.T) {
 	}
 	if attrs.Attributes["RedrivePolicy"] == "" {
 		t.Errorf("triage queue has no redrive policy: %v", attrs.Attributes)
+	}
+
+	// The bucket is versioned, as in AWS, so that tests see what a plain
+	// DeleteObject leaves behind; its default encryption is the storage key.
+	v, err := st.Clients.S3.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String(st.Outputs.Bucket)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := v.Status, s3types.BucketVersioningStatusEnabled; !st.Resources.AttachmentBucket.Versioned || got != want {
+		t.Errorf("bucket versioning = %q (defined versioned: %v), want %q", got, st.Resources.AttachmentBucket.Versioned, want)
+	}
+	enc, err := st.Clients.S3.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: aws.String(st.Outputs.Bucket)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := enc.ServerSideEncryptionConfiguration.Rules
+	if len(rules) != 1 || rules[0].ApplyServerSideEncryptionByDefault == nil {
+		t.Fatalf("bucket encryption rules %+v", rules)
+	}
+	def := rules[0].ApplyServerSideEncryptionByDefault
+	if got, want := def.SSEAlgorithm, s3types.ServerSideEncryptionAwsKms; got != want {
+		t.Errorf("default encryption %q, want %q", got, want)
+	}
+	if got, want := aws.ToString(def.KMSMasterKeyID), st.Outputs.BucketKeyID; got != want {
+		t.Errorf("default encryption key %q, want the storage key %q", got, want)
+	}
+	if !aws.ToBool(rules[0].BucketKeyEnabled) {
+		t.Errorf("S3 Bucket Keys are not enabled")
 	}
 }

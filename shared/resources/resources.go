@@ -1,7 +1,8 @@
 // Package resources is the one definition of every AWS resource CarePost
 // uses: the table with its keys, indexes and TTL attribute; the queues with
-// their dead-letter queues and redrive policies; the KMS key alias; the SES
-// sender identity and configuration set; the attachments bucket.
+// their dead-letter queues and redrive policies; the KMS key aliases; the SES
+// sender identity and configuration set; the attachments bucket with its
+// versioning and default encryption.
 //
 // Both the CDK stack (infra/) and the local bootstrap (shared/bootstrap) read
 // these values, so local and cloud never drift. The package imports nothing
@@ -50,17 +51,33 @@ type Queue struct {
 	Consumer          string        // the function (functions/<name>) that consumes it
 }
 
+// Bucket is an S3 bucket. Its default encryption is SSE-KMS under the
+// storage key (Stack.StorageKeyAlias) with S3 Bucket Keys.
+type Bucket struct {
+	// Name is the local bucket's name. In AWS the name is generated (S3
+	// names are global) and reaches the functions as CAREPOST_BUCKET.
+	Name string
+	// Versioned: an overwrite or a DeleteObject keeps the earlier data as a
+	// noncurrent version (and a delete marker), so whoever deletes a file
+	// for good must delete every version of it.
+	Versioned bool
+	// NoncurrentExpiry is how long a noncurrent version is kept before the
+	// lifecycle rule removes it.
+	NoncurrentExpiry time.Duration
+}
+
 // Stack is every named resource of one deployment.
 type Stack struct {
 	Prefix           string
 	Table            Table
-	Triage           Queue // new patient messages -> triage worker
-	Notify           Queue // "new message waiting" e-mails -> notify worker
-	Campaign         Queue // campaign recipients -> campaign sender
-	KeyAlias         string
+	Triage           Queue  // new patient messages -> triage worker
+	Notify           Queue  // "new message waiting" e-mails -> notify worker
+	Campaign         Queue  // campaign recipients -> campaign sender
+	KeyAlias         string // the data key: envelope encryption by the application
+	StorageKeyAlias  string // the storage key: server-side encryption of the table and the bucket
 	SenderIdentity   string // SES identity (domain or address) mail is sent from
 	ConfigurationSet string // SES configuration set publishing bounce/complaint events
-	AttachmentBucket string
+	AttachmentBucket Bucket
 }
 
 // Index names, used by the store adapter.
@@ -120,9 +137,10 @@ func For(prefix, sender string) Stack {
 		Notify:           q("notify", "notify", 3*time.Minute, 10, 5*time.Second),
 		Campaign:         q("campaign", "campaign", 6*time.Minute, 10, 1*time.Second),
 		KeyAlias:         "alias/" + prefix + "-data",
+		StorageKeyAlias:  "alias/" + prefix + "-storage",
 		SenderIdentity:   sender,
 		ConfigurationSet: prefix + "-mail",
-		AttachmentBucket: prefix + "-attachments",
+		AttachmentBucket: Bucket{Name: prefix + "-attachments", Versioned: true, NoncurrentExpiry: 30 * 24 * time.Hour},
 	}
 }
 
