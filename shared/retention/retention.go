@@ -12,7 +12,10 @@
 // destroy. Each sealed value carries its own data key wrapped by the KMS key
 // (package kmsenvelope), so deleting the items deletes the wrapped data keys
 // with them; attachments are SSE-KMS objects whose wrapped data keys live in
-// the object's metadata and go with the object. Copies remain in the
+// the object's metadata and go with the object. The bucket is versioned, so
+// every version and delete marker of a thread's objects is deleted (a plain
+// DeleteObject would leave the data for the noncurrent-version lifecycle,
+// 30 days later). Copies remain in the
 // table's point-in-time recovery window (35 days) and in backups (kept 7
 // days) until those expire.
 package retention
@@ -44,7 +47,9 @@ type Store interface {
 	DeleteThreadItems(ctx context.Context, pid, tid string) (int, error)
 }
 
-// Objects is the attachments bucket.
+// Objects is the attachments bucket (package s3objects). DeletePrefix
+// removes every version of every object under prefix, not just the current
+// one, and answers how many objects had data.
 type Objects interface {
 	DeletePrefix(ctx context.Context, prefix string) (int, error)
 }

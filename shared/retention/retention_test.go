@@ -47,14 +47,31 @@ func TestRetentionAndLegalHold(t *testing.T) {
 		Upload     s3objects.Upload    `json:"upload"`
 	}
 	h.Must(t, h.Token(carepost.RolePatient), "POST", "/v1/threads/"+old.ThreadID+"/attachments", map[string]any{"contentType": "application/pdf", "size": len(pdf)}, http.StatusCreated, &tk)
-	req, _ := http.NewRequest("PUT", tk.Upload.URL, bytes.NewReader(pdf))
-	for k, v := range tk.Upload.Headers {
-		if k != "Content-Length" {
-			req.Header.Set(k, v)
+	// Uploaded twice (the URL stays valid for its expiry): the versioned
+	// bucket keeps the first upload as a noncurrent version.
+	for range 2 {
+		req, _ := http.NewRequest("PUT", tk.Upload.URL, bytes.NewReader(pdf))
+		for k, v := range tk.Upload.Headers {
+			if k != "Content-Length" {
+				req.Header.Set(k, v)
+			}
 		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("upload: %v %v", resp, err)
+		}
+		resp.Body.Close()
 	}
-	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
-		t.Fatalf("upload: %v %v", resp, err)
+	objectVersions := func() int {
+		t.Helper()
+		out, err := h.Stack.Clients.S3.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: aws.String(h.Stack.Outputs.Bucket), Prefix: aws.String(carepost.AttachmentPrefix(apptest.PracticeA, old.ThreadID))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(out.Versions) + len(out.DeleteMarkers)
+	}
+	if got, want := objectVersions(), 2; got != want {
+		t.Fatalf("%d versions of the attachment, want %d: is the bucket versioned?", got, want)
 	}
 	h.Must(t, h.Token(carepost.RolePatient), "POST", "/v1/threads/"+old.ThreadID+"/attachments/"+tk.Attachment.ID+"/complete", nil, http.StatusOK, nil)
 	h.Must(t, h.Token(carepost.RolePatient), "POST", "/v1/threads/"+old.ThreadID+"/messages", map[string]any{"body": "Here."}, http.StatusCreated, nil)
@@ -81,7 +98,7 @@ func TestRetentionAndLegalHold(t *testing.T) {
 		t.Errorf("hold %+v", hv)
 	}
 
-	bucket := s3objects.New(h.Stack.Clients.S3, h.Stack.Outputs.Bucket, h.Stack.Outputs.KeyID)
+	bucket := s3objects.New(h.Stack.Clients.S3, h.Stack.Outputs.Bucket, h.Stack.Outputs.BucketKeyID)
 	job := func(days int) retention.Result {
 		t.Helper()
 		svc := retention.New(st, bucket, h.App.Messaging)
@@ -130,6 +147,10 @@ func TestRetentionAndLegalHold(t *testing.T) {
 	}
 	if _, err := h.Stack.Clients.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(h.Stack.Outputs.Bucket), Key: aws.String(tk.Attachment.ObjectKey())}); err == nil {
 		t.Errorf("the attachment is still in the bucket")
+	}
+	// Not a delete marker over the data: no version of it is left.
+	if n := objectVersions(); n != 0 {
+		t.Errorf("%d versions or delete markers of the thread's attachments are left in the bucket", n)
 	}
 	if st, _ := h.Do(t, nurse, "GET", "/v1/threads/"+old.ThreadID, nil, nil); st != http.StatusNotFound {
 		t.Errorf("the deleted thread answers %d", st)

@@ -130,30 +130,70 @@ func (b *Bucket) ReadPrefix(ctx context.Context, key string, n int) ([]byte, err
 	return io.ReadAll(io.LimitReader(out.Body, int64(n)))
 }
 
-// Delete removes one object (missing is fine).
+// Delete removes every version of one object and its delete markers
+// (missing is fine).
 func (b *Bucket) Delete(ctx context.Context, key string) error {
-	_, err := b.S3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(b.Name), Key: aws.String(key)})
-	return mapErr(err)
+	_, err := b.deleteVersions(ctx, key, func(k string) bool { return k == key })
+	return err
 }
 
-// DeletePrefix removes every object under prefix and answers how many.
+// DeletePrefix removes every version and delete marker of every object
+// under prefix and answers how many objects had data.
 func (b *Bucket) DeletePrefix(ctx context.Context, prefix string) (int, error) {
-	n := 0
-	p := s3.NewListObjectsV2Paginator(b.S3, &s3.ListObjectsV2Input{Bucket: aws.String(b.Name), Prefix: aws.String(prefix)})
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
+	return b.deleteVersions(ctx, prefix, func(string) bool { return true })
+}
+
+// maxDelete is the most identifiers one DeleteObjects call takes.
+const maxDelete = 1000
+
+// deleteVersions lists every version and delete marker under prefix whose
+// key passes match, then deletes them by version id (a DeleteObject without
+// one would only add another marker). It answers how many keys had data
+// versions. A thread holds a few files with a few versions each, so the
+// list is read whole before anything is deleted: listing never resumes
+// from a marker that was just deleted.
+func (b *Bucket) deleteVersions(ctx context.Context, prefix string, match func(string) bool) (int, error) {
+	var ids []s3types.ObjectIdentifier
+	withData := map[string]bool{}
+	in := &s3.ListObjectVersionsInput{Bucket: aws.String(b.Name), Prefix: aws.String(prefix)}
+	for {
+		out, err := b.S3.ListObjectVersions(ctx, in)
 		if err != nil {
-			return n, mapErr(err)
+			return 0, mapErr(err)
 		}
-		// One DeleteObject per key: a thread has at most a few files.
-		for _, o := range out.Contents {
-			if _, err := b.S3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(b.Name), Key: o.Key}); err != nil {
-				return n, mapErr(err)
+		for _, v := range out.Versions {
+			if k := aws.ToString(v.Key); match(k) {
+				ids = append(ids, s3types.ObjectIdentifier{Key: v.Key, VersionId: v.VersionId})
+				withData[k] = true
 			}
-			n++
 		}
+		for _, m := range out.DeleteMarkers {
+			if match(aws.ToString(m.Key)) {
+				ids = append(ids, s3types.ObjectIdentifier{Key: m.Key, VersionId: m.VersionId})
+			}
+		}
+		if !aws.ToBool(out.IsTruncated) {
+			break
+		}
+		in.KeyMarker, in.VersionIdMarker = out.NextKeyMarker, out.NextVersionIdMarker
 	}
-	return n, nil
+	for len(ids) > 0 {
+		n := min(len(ids), maxDelete)
+		out, err := b.S3.DeleteObjects(ctx, &s3.DeleteObjectsInput{
+			Bucket: aws.String(b.Name),
+			Delete: &s3types.Delete{Objects: ids[:n], Quiet: aws.Bool(true)},
+		})
+		if err != nil {
+			return 0, mapErr(err)
+		}
+		if len(out.Errors) > 0 {
+			// Codes only: keys are ids, but an error never needs them.
+			e := out.Errors[0]
+			return 0, mapErr(fmt.Errorf("%d of %d object versions not deleted (first: %s %s)", len(out.Errors), n, aws.ToString(e.Code), aws.ToString(e.Message)))
+		}
+		ids = ids[n:]
+	}
+	return len(withData), nil
 }
 
 func mapErr(err error) error {
