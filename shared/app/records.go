@@ -33,7 +33,9 @@ func (a *App) wireRecords() {
 	qr := quickreplies.New(a.Store, a.Messaging, a.Envelope)
 	a.Routes = append(a.Routes, quickreplies.Routes(qr)...)
 
-	bucket := s3objects.New(a.Clients.S3, a.Config.Bucket, a.Config.KeyID)
+	// Uploads are SSE-KMS under the bucket's own key (the stack's storage
+	// key, CAREPOST_BUCKET_KEY_ID), never under the envelope key KeyID.
+	bucket := s3objects.New(a.Clients.S3, a.Config.Bucket, a.Config.BucketKeyID)
 	att := attachments.New(a.Store, bucket, a.Messaging)
 	a.Messaging.Attachments = att
 	a.Routes = append(a.Routes, attachments.Routes(att)...)

@@ -36,6 +36,13 @@ var (
 // a header to leave out, as a client that ignores them would).
 func put(t *testing.T, up s3objects.Upload, body []byte, drop ...string) {
 	t.Helper()
+	putWith(t, up, body, nil, drop...)
+}
+
+// putWith is put with some headers replaced by set (the emulator does not
+// check the signature, so this stands for an upload that ignored it).
+func putWith(t *testing.T, up s3objects.Upload, body []byte, set map[string]string, drop ...string) {
+	t.Helper()
 	req, err := http.NewRequest(up.Method, up.URL, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
@@ -48,6 +55,9 @@ func put(t *testing.T, up s3objects.Upload, body []byte, drop ...string) {
 		if !skip {
 			req.Header.Set(k, v)
 		}
+	}
+	for k, v := range set {
+		req.Header.Set(k, v)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -88,10 +98,25 @@ func (a *attHarness) key() map[string]string {
 	return map[string]string{"Idempotency-Key": "att-" + strconv.Itoa(a.n)}
 }
 
+// exists says whether anything of key is left in the versioned bucket: a
+// current object, a noncurrent version or a delete marker.
 func (a *attHarness) exists(t *testing.T, key string) bool {
 	t.Helper()
-	_, err := a.h.Stack.Clients.S3.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(a.h.Stack.Outputs.Bucket), Key: aws.String(key)})
-	return err == nil
+	out, err := a.h.Stack.Clients.S3.ListObjectVersions(context.Background(), &s3.ListObjectVersionsInput{Bucket: aws.String(a.h.Stack.Outputs.Bucket), Prefix: aws.String(key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range out.Versions {
+		if aws.ToString(v.Key) == key {
+			return true
+		}
+	}
+	for _, m := range out.DeleteMarkers {
+		if aws.ToString(m.Key) == key {
+			return true
+		}
+	}
+	return false
 }
 
 func TestAttachmentsOverHTTP(t *testing.T) {
@@ -121,6 +146,10 @@ func TestAttachmentsOverHTTP(t *testing.T) {
 	}
 	if got, want := tk.Upload.Headers["X-Amz-Server-Side-Encryption"], "aws:kms"; got != want {
 		t.Errorf("SSE header %q, want %q", got, want)
+	}
+	// The bucket's own (storage) key, never the envelope key.
+	if got, want := tk.Upload.Headers["X-Amz-Server-Side-Encryption-Aws-Kms-Key-Id"], h.Stack.Outputs.BucketKeyID; got != want || got == h.Stack.Outputs.KeyID {
+		t.Errorf("SSE key %q, want the bucket key %q (data key %q)", got, want, h.Stack.Outputs.KeyID)
 	}
 	wantKey := "/" + h.Stack.Outputs.Bucket + "/att/" + apptest.PracticeA + "/" + th.ThreadID + "/" + tk.Attachment.ID
 	if u.Path != wantKey {
@@ -234,24 +263,30 @@ func TestAttachmentsOverHTTP(t *testing.T) {
 		declared string
 		file     []byte
 		size     int
+		set      map[string]string
 		drop     []string
 		want     int
 	}{
-		{"content is not the declared type", "image/png", pdfFile, len(pdfFile), nil, http.StatusUnsupportedMediaType},
-		{"html labelled as a PDF", "application/pdf", htmlFile, len(htmlFile), nil, http.StatusUnsupportedMediaType},
-		{"shorter than declared", "application/pdf", pdfFile[:100], len(pdfFile), nil, http.StatusUnprocessableEntity},
-		{"uploaded without encryption", "application/pdf", pdfFile, len(pdfFile), []string{"X-Amz-Server-Side-Encryption", "X-Amz-Server-Side-Encryption-Aws-Kms-Key-Id", "X-Amz-Server-Side-Encryption-Context"}, http.StatusUnprocessableEntity},
-		{"another content type header", "application/pdf", pdfFile, len(pdfFile), []string{"Content-Type"}, http.StatusUnsupportedMediaType},
+		{"content is not the declared type", "image/png", pdfFile, len(pdfFile), nil, nil, http.StatusUnsupportedMediaType},
+		{"html labelled as a PDF", "application/pdf", htmlFile, len(htmlFile), nil, nil, http.StatusUnsupportedMediaType},
+		{"shorter than declared", "application/pdf", pdfFile[:100], len(pdfFile), nil, nil, http.StatusUnprocessableEntity},
+		// Stored SSE-KMS under the envelope key, as the upload URL once said.
+		{"encrypted under the data key", "application/pdf", pdfFile, len(pdfFile), map[string]string{"X-Amz-Server-Side-Encryption-Aws-Kms-Key-Id": h.Stack.Outputs.KeyID}, nil, http.StatusUnprocessableEntity},
+		{"encrypted with S3-managed keys", "application/pdf", pdfFile, len(pdfFile), map[string]string{"X-Amz-Server-Side-Encryption": "AES256"}, []string{"X-Amz-Server-Side-Encryption-Aws-Kms-Key-Id", "X-Amz-Server-Side-Encryption-Context"}, http.StatusUnprocessableEntity},
+		{"another content type header", "application/pdf", pdfFile, len(pdfFile), nil, []string{"Content-Type"}, http.StatusUnsupportedMediaType},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tk := a.request(t, "patient", th.ThreadID, tc.declared, tc.size, http.StatusCreated)
-			put(t, tk.Upload, tc.file, tc.drop...)
+			// Twice: a URL stays valid for its expiry, and every upload
+			// leaves a version in the versioned bucket.
+			putWith(t, tk.Upload, tc.file, tc.set, tc.drop...)
+			putWith(t, tk.Upload, tc.file, tc.set, tc.drop...)
 			st, body := a.complete(t, "patient", th.ThreadID, tk.Attachment.ID)
 			if st != tc.want {
 				t.Fatalf("complete: %d, want %d: %s", st, tc.want, body)
 			}
 			if a.exists(t, tk.Attachment.ObjectKey()) {
-				t.Errorf("the refused object is still in the bucket")
+				t.Errorf("the refused object (or a version or delete marker of it) is still in the bucket")
 			}
 			if it := h.GetItem(t, apptest.ThreadPK(apptest.PracticeA, th.ThreadID), "ATT#"+tk.Attachment.ID); it != nil {
 				t.Errorf("the refused attachment is still recorded")

@@ -2,8 +2,8 @@
 // documents to a thread: the API hands out a short-lived presigned PUT URL
 // (length, type and SSE-KMS encryption fixed in the signature), the client
 // uploads straight to the bucket, and a completion call checks the object
-// (size, type by its first bytes, encryption) before it can be linked to a
-// message. The next message the uploader writes in the thread carries it
+// (size, type by its first bytes, SSE-KMS under the bucket's key) before it
+// can be linked to a message. The next message the uploader writes in the thread carries it
 // (see messaging.AttachmentLinker). Downloads are short-lived presigned GETs
 // handed out after the same authorization as the thread.
 //
@@ -179,7 +179,8 @@ func encryptionContext(a carepost.Attachment) map[string]string {
 
 // Complete checks the uploaded object and makes the attachment ready for
 // the uploader's next message. A file that is too large, of another type
-// than declared or not KMS-encrypted is deleted and refused.
+// than declared, or not SSE-KMS encrypted under the bucket's key is deleted
+// (every version of it) and refused.
 func (s *Service) Complete(ctx context.Context, r messaging.Request, threadID, id string) (carepost.Attachment, error) {
 	p := r.Principal
 	t, err := s.writable(ctx, p, threadID, "attachment.complete")
@@ -207,7 +208,9 @@ func (s *Service) Complete(ctx context.Context, r messaging.Request, threadID, i
 		reject = carepost.Errorf(carepost.CodeTooLarge, "a file may be at most %d MB", MaxSize>>20)
 	case info.Size != a.Size:
 		reject = carepost.Errorf(carepost.CodeValidation, "the uploaded file's length differs from the declared size")
-	case info.Encryption != "aws:kms":
+	case !info.UnderBucketKey:
+		// SSE-S3, no encryption, or SSE-KMS under another key (the data
+		// key, say): not what the upload URL signed.
 		reject = carepost.Errorf(carepost.CodeValidation, "the file was not uploaded with the required encryption headers")
 	case info.ContentType != "" && info.ContentType != a.ContentType:
 		reject = carepost.Errorf(carepost.CodeUnsupportedMedia, "the uploaded file's type differs from the declared type")

@@ -23,6 +23,7 @@ type Config struct {
 	Sender           string  // CAREPOST_SENDER: From address of every e-mail
 	ConfigSet        string  // CAREPOST_CONFIG_SET: SES configuration set (optional locally)
 	Bucket           string  // CAREPOST_BUCKET: attachments
+	BucketKeyID      string  // CAREPOST_BUCKET_KEY_ID: ARN of the bucket's KMS key (the storage key, not KeyID)
 	JWKSURL          string  // CAREPOST_JWKS_URL
 	Issuer           string  // CAREPOST_ISSUER
 	Audience         string  // CAREPOST_AUDIENCE: user pool app client id
@@ -47,6 +48,7 @@ var Vars = []Var{
 	{"CAREPOST_SENDER", "From address of e-mails (an SES-verified identity)", true},
 	{"CAREPOST_CONFIG_SET", "SES configuration set publishing bounces and complaints", false},
 	{"CAREPOST_BUCKET", "S3 bucket for attachments", true},
+	{"CAREPOST_BUCKET_KEY_ID", "ARN of the KMS key of the attachments bucket's default encryption (the storage key): uploads must be SSE-KMS under it; when unset it is read from the bucket's encryption settings", false},
 	{"CAREPOST_JWKS_URL", "JWKS URL of the token issuer (Cognito user pool)", true},
 	{"CAREPOST_ISSUER", "expected token issuer (iss)", true},
 	{"CAREPOST_AUDIENCE", "expected token audience (aud: the app client id)", true},
@@ -90,6 +92,7 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 		Sender:           get("CAREPOST_SENDER"),
 		ConfigSet:        get("CAREPOST_CONFIG_SET"),
 		Bucket:           get("CAREPOST_BUCKET"),
+		BucketKeyID:      get("CAREPOST_BUCKET_KEY_ID"),
 		JWKSURL:          get("CAREPOST_JWKS_URL"),
 		Issuer:           get("CAREPOST_ISSUER"),
 		Audience:         get("CAREPOST_AUDIENCE"),
@@ -102,6 +105,11 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 	}
 	if c.Sender != "" && !strings.Contains(c.Sender, "@") {
 		problems = append(problems, "CAREPOST_SENDER is not an e-mail address")
+	}
+	// An ARN, because that is what S3 reports for an object's key and what
+	// the completion of an upload compares it with.
+	if c.BucketKeyID != "" && !(strings.HasPrefix(c.BucketKeyID, "arn:") && strings.Contains(c.BucketKeyID, ":kms:") && strings.Contains(c.BucketKeyID, ":key/")) {
+		problems = append(problems, "CAREPOST_BUCKET_KEY_ID must be a KMS key ARN (arn:...:kms:...:key/...)")
 	}
 	if v := get("CAREPOST_SES_RATE"); v != "" {
 		r, err := strconv.ParseFloat(v, 64)
@@ -131,6 +139,7 @@ func (c Config) Env() []string {
 		"CAREPOST_SENDER=" + c.Sender,
 		"CAREPOST_CONFIG_SET=" + c.ConfigSet,
 		"CAREPOST_BUCKET=" + c.Bucket,
+		"CAREPOST_BUCKET_KEY_ID=" + c.BucketKeyID,
 		"CAREPOST_JWKS_URL=" + c.JWKSURL,
 		"CAREPOST_ISSUER=" + c.Issuer,
 		"CAREPOST_AUDIENCE=" + c.Audience,

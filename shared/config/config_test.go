@@ -12,7 +12,8 @@ func lookupFrom(m map[string]string) func(string) (string, bool) {
 func valid() map[string]string {
 	m := map[string]string{}
 	c := Config{Table: "t", KeyID: "alias/k", TriageQueueURL: "http://127.0.0.1:1/q/a", NotifyQueueURL: "http://127.0.0.1:1/q/b",
-		CampaignQueueURL: "http://127.0.0.1:1/q/c", Sender: "no-reply@example.org", Bucket: "b", JWKSURL: "http://127.0.0.1:2/jwks",
+		CampaignQueueURL: "http://127.0.0.1:1/q/c", Sender: "no-reply@example.org", Bucket: "b",
+		BucketKeyID: "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab", JWKSURL: "http://127.0.0.1:2/jwks",
 		Issuer: "http://127.0.0.1:2", Audience: "client", PublicURL: "https://clinic.example.org", SESRate: 50}
 	for _, kv := range c.Env() {
 		k, v, _ := strings.Cut(kv, "=")
@@ -31,6 +32,21 @@ func TestLoadRoundTrip(t *testing.T) {
 	}
 	if got, want := c.Table, "t"; got != want {
 		t.Errorf("Table = %q, want %q", got, want)
+	}
+	if got, want := c.BucketKeyID, "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"; got != want {
+		t.Errorf("BucketKeyID = %q, want %q", got, want)
+	}
+}
+
+// The bucket key is compared with the ARN S3 reports for an object, so an
+// alias or a bare key id is refused at start rather than at every upload.
+func TestBucketKeyMustBeAnARN(t *testing.T) {
+	for _, v := range []string{"alias/carepost-storage", "1234abcd-12ab-34cd-56ef-1234567890ab", "arn:aws:kms:us-east-1:123456789012:alias/carepost-storage"} {
+		m := valid()
+		m["CAREPOST_BUCKET_KEY_ID"] = v
+		if _, err := FromLookup(lookupFrom(m)); err == nil || !strings.Contains(err.Error(), "CAREPOST_BUCKET_KEY_ID must be a KMS key ARN") {
+			t.Errorf("CAREPOST_BUCKET_KEY_ID=%s: error %v", v, err)
+		}
 	}
 }
 
@@ -56,6 +72,7 @@ func TestOptionalDefaults(t *testing.T) {
 	m := valid()
 	delete(m, "CAREPOST_SES_RATE")
 	delete(m, "CAREPOST_CONFIG_SET")
+	delete(m, "CAREPOST_BUCKET_KEY_ID")
 	c, err := FromLookup(lookupFrom(m))
 	if err != nil {
 		t.Fatal(err)

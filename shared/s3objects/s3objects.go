@@ -2,11 +2,20 @@
 // PUT and GET URLs, object metadata, ranged reads and deletion. It never
 // reads a whole object and never logs keys or URLs.
 //
-// Uploads are encrypted with SSE-KMS under the product's key, with an
-// encryption context naming the practice, thread and attachment, so the
-// object's data key is bound to where it belongs. The presigned PUT signs
-// the content length, content type and the SSE headers: in AWS, an upload
-// with another length, type or encryption fails the signature check.
+// Objects are encrypted with SSE-KMS under the bucket's own key (the
+// storage key of the CDK stack, which is also the bucket's default
+// encryption with S3 Bucket Keys) — never under the application's envelope
+// "data" key, whose key policy is for the functions' own use. The presigned
+// PUT signs the content length, content type and the SSE headers naming
+// that key, with an encryption context naming the practice, thread and
+// attachment: in AWS, an upload with another length, type or encryption
+// fails the signature check. Head reports whether an object is SSE-KMS
+// under that key, so the caller refuses anything stored otherwise.
+//
+// The bucket is versioned (resources.Bucket.Versioned): DeleteObject only
+// adds a delete marker and the data would stay as a noncurrent version.
+// Delete and DeletePrefix therefore remove every version and every delete
+// marker.
 package s3objects
 
 import (
@@ -18,6 +27,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -32,13 +42,47 @@ import (
 type Bucket struct {
 	S3     *s3.Client
 	Name   string
-	KeyID  string // KMS key id, ARN or alias for SSE-KMS
+	KeyID  string // ARN of the bucket's KMS key; empty: read from the bucket's default encryption
 	presig *s3.PresignClient
+
+	mu         sync.Mutex
+	defaultKey string // KeyID read from the bucket, once it succeeded
 }
 
-// New returns the adapter.
-func New(c *s3.Client, bucket, keyID string) *Bucket {
-	return &Bucket{S3: c, Name: bucket, KeyID: keyID, presig: s3.NewPresignClient(c)}
+// New returns the adapter. keyARN is the ARN of the KMS key of the
+// bucket's default encryption (CAREPOST_BUCKET_KEY_ID, which the stack
+// sets to the storage key). When it is empty the adapter reads the key
+// from the bucket's default encryption on first use (and needs
+// s3:GetEncryptionConfiguration for that): a configuration built without
+// the variable still signs and checks uploads under the bucket's own key,
+// never under another one.
+func New(c *s3.Client, bucket, keyARN string) *Bucket {
+	return &Bucket{S3: c, Name: bucket, KeyID: keyARN, presig: s3.NewPresignClient(c)}
+}
+
+// key returns the ARN uploads must be encrypted under.
+func (b *Bucket) key(ctx context.Context) (string, error) {
+	if b.KeyID != "" {
+		return b.KeyID, nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.defaultKey != "" {
+		return b.defaultKey, nil
+	}
+	out, err := b.S3.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: aws.String(b.Name)})
+	if err != nil {
+		return "", mapErr(err)
+	}
+	if out.ServerSideEncryptionConfiguration != nil {
+		for _, r := range out.ServerSideEncryptionConfiguration.Rules {
+			if d := r.ApplyServerSideEncryptionByDefault; d != nil && d.SSEAlgorithm == s3types.ServerSideEncryptionAwsKms && aws.ToString(d.KMSMasterKeyID) != "" {
+				b.defaultKey = aws.ToString(d.KMSMasterKeyID)
+				return b.defaultKey, nil
+			}
+		}
+	}
+	return "", carepost.Errorf(carepost.CodeInternal, "the attachments bucket has no SSE-KMS default encryption and no key is configured")
 }
 
 // Upload is a presigned PUT: the client sends the file to URL with exactly
@@ -55,7 +99,10 @@ type Info struct {
 	Size        int64
 	ContentType string
 	Encryption  string // "aws:kms" for SSE-KMS
-	KeyID       string
+	KeyID       string // the KMS key S3 reports (an ARN in AWS)
+	// UnderBucketKey: SSE-KMS under the bucket's key, the one the upload
+	// URL names. Anything else was not uploaded as signed.
+	UnderBucketKey bool
 }
 
 // EncryptionContext encodes an SSE-KMS encryption context header value.
@@ -69,11 +116,15 @@ func EncryptionContext(ctx map[string]string) string {
 // and the encryption context.
 func (b *Bucket) PresignPut(ctx context.Context, key, contentType string, size int64, encCtx map[string]string, expires time.Duration) (Upload, error) {
 	now := time.Now()
+	kms, err := b.key(ctx)
+	if err != nil {
+		return Upload{}, err
+	}
 	in := &s3.PutObjectInput{
 		Bucket: aws.String(b.Name), Key: aws.String(key),
 		ContentLength: aws.Int64(size), ContentType: aws.String(contentType),
 		ServerSideEncryption: s3types.ServerSideEncryptionAwsKms,
-		SSEKMSKeyId:          aws.String(b.KeyID),
+		SSEKMSKeyId:          aws.String(kms),
 	}
 	if len(encCtx) > 0 {
 		in.SSEKMSEncryptionContext = aws.String(EncryptionContext(encCtx))
@@ -109,12 +160,20 @@ func (b *Bucket) PresignGet(ctx context.Context, key, contentType string, expire
 
 // Head reads an object's metadata; a missing object is CodeNotFound.
 func (b *Bucket) Head(ctx context.Context, key string) (Info, error) {
+	want, err := b.key(ctx)
+	if err != nil {
+		return Info{}, err
+	}
 	out, err := b.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(b.Name), Key: aws.String(key)})
 	if err != nil {
 		return Info{}, mapErr(err)
 	}
-	return Info{Size: aws.ToInt64(out.ContentLength), ContentType: aws.ToString(out.ContentType),
-		Encryption: string(out.ServerSideEncryption), KeyID: aws.ToString(out.SSEKMSKeyId)}, nil
+	i := Info{Size: aws.ToInt64(out.ContentLength), ContentType: aws.ToString(out.ContentType),
+		Encryption: string(out.ServerSideEncryption), KeyID: aws.ToString(out.SSEKMSKeyId)}
+	// S3 reports the key's ARN whichever way the upload named it, and the
+	// key is configured as an ARN: an exact comparison.
+	i.UnderBucketKey = out.ServerSideEncryption == s3types.ServerSideEncryptionAwsKms && i.KeyID == want
+	return i, nil
 }
 
 // ReadPrefix reads at most n bytes from the start of an object (a ranged

@@ -3,10 +3,15 @@ package s3objects_test
 import (
 	"bytes"
 	"context"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/carepost/carepost/shared/s3objects"
 	"github.com/carepost/carepost/shared/testenv"
@@ -30,6 +35,85 @@ func putObject(t *testing.T, st testenv.Stack, key string, mod func(*s3.PutObjec
 	}
 	if _, err := st.Clients.S3.PutObject(context.Background(), in); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The upload URL names the bucket's own key (the storage key), not the
+// envelope key, whether the key is configured or read from the bucket; Head
+// says which objects are under it.
+func TestUploadsAreUnderTheBucketKey(t *testing.T) {
+	st := testenv.NewStack(t)
+	ctx := context.Background()
+	if st.Outputs.BucketKeyID == "" || st.Outputs.BucketKeyID == st.Outputs.KeyID {
+		t.Fatalf("bootstrap's bucket key %q (data key %q)", st.Outputs.BucketKeyID, st.Outputs.KeyID)
+	}
+	for _, tc := range []struct {
+		name, configured string
+	}{
+		{"configured", st.Outputs.BucketKeyID},
+		{"read from the bucket", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := s3objects.New(st.Clients.S3, st.Outputs.Bucket, tc.configured)
+			body := []byte("%PDF-1.7\nhello")
+			up, err := b.PresignPut(ctx, "att/p/t/"+strings.ReplaceAll(tc.name, " ", "-"), "application/pdf", int64(len(body)), map[string]string{"practice": "p"}, time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := up.Headers["X-Amz-Server-Side-Encryption-Aws-Kms-Key-Id"], st.Outputs.BucketKeyID; got != want {
+				t.Errorf("upload names key %q, want the bucket key %q", got, want)
+			}
+			req, _ := http.NewRequest(up.Method, up.URL, bytes.NewReader(body))
+			for k, v := range up.Headers {
+				if k != "Content-Length" {
+					req.Header.Set(k, v)
+				}
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			msg, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("PUT: %d %s", resp.StatusCode, msg)
+			}
+			info, err := b.Head(ctx, "att/p/t/"+strings.ReplaceAll(tc.name, " ", "-"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !info.UnderBucketKey || info.Encryption != "aws:kms" || info.KeyID != st.Outputs.BucketKeyID {
+				t.Errorf("info %+v, want SSE-KMS under %s", info, st.Outputs.BucketKeyID)
+			}
+		})
+	}
+
+	b := s3objects.New(st.Clients.S3, st.Outputs.Bucket, st.Outputs.BucketKeyID)
+	for _, tc := range []struct {
+		name string
+		mod  func(*s3.PutObjectInput)
+		want bool
+	}{
+		{"the bucket's default encryption", nil, true},
+		{"SSE-KMS under the bucket key", func(in *s3.PutObjectInput) {
+			in.ServerSideEncryption, in.SSEKMSKeyId = s3types.ServerSideEncryptionAwsKms, aws.String(st.Outputs.BucketKeyID)
+		}, true},
+		{"SSE-KMS under the data key", func(in *s3.PutObjectInput) {
+			in.ServerSideEncryption, in.SSEKMSKeyId = s3types.ServerSideEncryptionAwsKms, aws.String(st.Outputs.KeyID)
+		}, false},
+		{"SSE-S3", func(in *s3.PutObjectInput) { in.ServerSideEncryption = s3types.ServerSideEncryptionAes256 }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			key := "att/p/enc/" + strings.ReplaceAll(tc.name, " ", "-")
+			putObject(t, st, key, tc.mod)
+			info, err := b.Head(ctx, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := info.UnderBucketKey; got != tc.want {
+				t.Errorf("UnderBucketKey = %v, want %v (%+v)", got, tc.want, info)
+			}
+		})
 	}
 }
 
