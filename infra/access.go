@@ -51,12 +51,16 @@ type Access struct {
 	// Attachments: put, get (and head) and delete objects of the
 	// attachments bucket: the API signs short-lived upload and download URLs
 	// with its own role, checks an upload's type by its first bytes and
-	// deletes refused uploads. Objects are SSE-KMS under the data key with
-	// the attachment's encryption context, so S3 uses the data key with the
-	// API's identity.
+	// deletes refused uploads, every version of them (list the versions
+	// under att/, delete by version id). Objects are SSE-KMS under the
+	// bucket's storage key (CAREPOST_BUCKET_KEY_ID, the bucket's default
+	// encryption), so S3 uses the storage key with the API's identity, and
+	// only through S3 (kms:ViaService); the data key is never involved.
 	Attachments bool
-	// PurgeAttachments: list and delete attachment objects (the retention
-	// job deletes a thread's files with the thread).
+	// PurgeAttachments: list the versions of attachment objects under att/
+	// and delete them by version id (the retention job deletes a thread's
+	// files, with their noncurrent versions and delete markers, with the
+	// thread). No KMS use: deleting needs no key.
 	PurgeAttachments bool
 	// UserAdmin: the Cognito admin calls of shared/auth/cognitodir on the
 	// user pool (create, roll back, disable, set groups, grants and

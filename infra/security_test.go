@@ -239,6 +239,10 @@ func TestFunctionsTouchOnlyWhatTheyNeed(t *testing.T) {
 		{FnProxyAge, "cognito-idp:AdminUpdateUserAttributes", logicalID(stack.auth.pool), true},
 		{FnProxyAge, "ses:SendEmail", "", false},
 		{FnRetention, "s3:DeleteObject", logicalID(stack.bucket), true},
+		// Every version and delete marker, not a marker over the data.
+		{FnRetention, "s3:DeleteObjectVersion", logicalID(stack.bucket), true},
+		{FnRetention, "s3:ListBucketVersions", logicalID(stack.bucket), true},
+		{FnRetention, "s3:GetObject", "", false},
 		{FnRetention, "s3:PutObject", "", false},
 		{FnRetention, "cognito-idp:AdminGetUser", "", false},
 		{FnRetention, "ses:SendEmail", "", false},
@@ -260,6 +264,12 @@ func TestFunctionsTouchOnlyWhatTheyNeed(t *testing.T) {
 		{FnAPI, "cognito-idp:AdminInitiateAuth", "", false},
 		{FnAPI, "s3:PutObject", logicalID(stack.bucket), true},
 		{FnAPI, "s3:DeleteObject", logicalID(stack.bucket), true},
+		{FnAPI, "s3:DeleteObjectVersion", logicalID(stack.bucket), true},
+		{FnAPI, "s3:ListBucketVersions", logicalID(stack.bucket), true},
+		// Uploads are SSE-KMS under the storage key, which S3 uses for the API.
+		{FnAPI, "kms:GenerateDataKey", logicalID(stack.storageKey), true},
+		{FnAPI, "s3:PutBucketVersioning", "", false},
+		{FnAPI, "s3:PutEncryptionConfiguration", "", false},
 		{FnAPI, "s3:PutBucketPolicy", "", false},
 		{FnAPI, "dynamodb:DescribeTable", logicalID(stack.table), true},
 		{FnAPI, "ses:GetAccount", "", true},
@@ -316,6 +326,8 @@ func TestRolesMatchAccessMatrix(t *testing.T) {
 			}{
 				{"table", "dynamodb:PutItem", table, a.Table},
 				{"attachments", "s3:PutObject", bucket, a.Attachments},
+				{"attachment versions", "s3:DeleteObjectVersion", bucket, a.Attachments || a.PurgeAttachments},
+				{"attachment versions", "s3:ListBucketVersions", bucket, a.Attachments || a.PurgeAttachments},
 				{"user admin", "cognito-idp:AdminCreateUser", pool, a.UserAdmin},
 				{"user admin", "cognito-idp:AdminSetUserPassword", pool, a.UserAdmin},
 				{"user read", "cognito-idp:AdminGetUser", pool, a.UserAdmin || a.UserRead},
@@ -480,6 +492,22 @@ func TestEverySuppressionIsUsed(t *testing.T) {
 		}
 		if len(s.Reason) < 40 {
 			t.Errorf("suppression %s: reason %q is too thin to justify it", s.Rule, s.Reason)
+		}
+	}
+}
+
+// Listing versions (to delete a file for good in the versioned bucket) is
+// allowed only under att/, where attachments live.
+func TestAttachmentVersionListingOnlyUnderAtt(t *testing.T) {
+	for _, f := range stack.specs {
+		for _, st := range rolePermissions(functionRoleID(f.Name)) {
+			if !actionMatches(st.Actions, "s3:ListBucketVersions") {
+				continue
+			}
+			like, _ := st.Conditions["StringLike"].(map[string]any)
+			if got, want := like["s3:prefix"], "att/*"; got != want {
+				t.Errorf("%s: statement %q lists versions with s3:prefix %v, want %q", f.Name, st.Sid, got, want)
+			}
 		}
 	}
 }

@@ -139,7 +139,7 @@ func (s *CarePostStack) buildKeys() {
 		PendingWindow:     awscdk.Duration_Days(jsii.Number(30)),
 	})
 	s.storageKey = awskms.NewKey(s.Stack, jsii.String("StorageKey"), &awskms.KeyProps{
-		Alias:             jsii.String("alias/" + s.rs.Prefix + "-storage"),
+		Alias:             jsii.String(s.rs.StorageKeyAlias),
 		Description:       jsii.String("CarePost server-side encryption of the table, its backups and the attachments bucket"),
 		EnableKeyRotation: jsii.Bool(true),
 		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
@@ -278,6 +278,11 @@ func (s *CarePostStack) buildBucket() {
 		}},
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
+	// The functions get the storage key's ARN as CAREPOST_BUCKET_KEY_ID:
+	// upload URLs name it and completing an upload checks it. Versioned:
+	// whoever deletes a file for good (retention, a refused upload) deletes
+	// every version (shared/s3objects).
+	att := s.rs.AttachmentBucket
 	s.bucket = awss3.NewBucket(s.Stack, jsii.String("AttachmentBucket"), &awss3.BucketProps{
 		// No BucketName: S3 names are global; CAREPOST_BUCKET carries the
 		// generated one.
@@ -288,12 +293,12 @@ func (s *CarePostStack) buildBucket() {
 		EnforceSSL:             jsii.Bool(true),
 		MinimumTLSVersion:      jsii.Number(1.2),
 		ObjectOwnership:        awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
-		Versioned:              jsii.Bool(true),
+		Versioned:              jsii.Bool(att.Versioned),
 		ServerAccessLogsBucket: s.accessLogBucket,
 		ServerAccessLogsPrefix: jsii.String("attachments/"),
 		LifecycleRules: &[]*awss3.LifecycleRule{
 			{Id: jsii.String("abort-incomplete-uploads"), AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1))},
-			{Id: jsii.String("expire-noncurrent-versions"), NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(30))},
+			{Id: jsii.String("expire-noncurrent-versions"), NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(att.NoncurrentExpiry.Hours() / 24))},
 		},
 		Cors: &[]*awss3.CorsRule{{
 			AllowedMethods: &[]awss3.HttpMethods{awss3.HttpMethods_PUT, awss3.HttpMethods_GET},
@@ -399,15 +404,21 @@ func (s *CarePostStack) statementsFor(f FunctionSpec, logGroup awslogs.LogGroup)
 	if a.Table {
 		storageVia = append(storageVia, "dynamodb")
 	}
+	// Deleting for good in the versioned bucket: list the versions and
+	// delete each by version id (s3:DeleteObjectVersion), delete markers
+	// too; only under att/, where attachments live.
+	attachmentVersions := st("AttachmentVersions", []string{"s3:ListBucketVersions"}, []*string{s.bucket.BucketArn()},
+		map[string]any{"StringLike": map[string]any{"s3:prefix": "att/*"}})
 	if a.Attachments {
 		storageVia = append(storageVia, "s3")
-		out = append(out, st("AttachmentObjects", []string{"s3:PutObject", "s3:GetObject", "s3:DeleteObject"},
+		out = append(out, st("AttachmentObjects", []string{"s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectVersion"},
 			[]*string{s.bucket.ArnForObjects(jsii.String("*"))}, nil))
 	}
 	if a.PurgeAttachments {
-		out = append(out,
-			st("AttachmentList", []string{"s3:ListBucket"}, []*string{s.bucket.BucketArn()}, nil),
-			st("AttachmentPurge", []string{"s3:DeleteObject"}, []*string{s.bucket.ArnForObjects(jsii.String("att/*"))}, nil))
+		out = append(out, st("AttachmentPurge", []string{"s3:DeleteObject", "s3:DeleteObjectVersion"}, []*string{s.bucket.ArnForObjects(jsii.String("att/*"))}, nil))
+	}
+	if a.Attachments || a.PurgeAttachments {
+		out = append(out, attachmentVersions)
 	}
 	if len(storageVia) > 0 {
 		out = append(out, st("StorageKeyThroughService",
@@ -491,6 +502,7 @@ func (s *CarePostStack) environment() *map[string]*string {
 		"CAREPOST_SENDER":             jsii.String(s.cfg.Sender),
 		"CAREPOST_CONFIG_SET":         jsii.String(s.rs.ConfigurationSet),
 		"CAREPOST_BUCKET":             s.bucket.BucketName(),
+		"CAREPOST_BUCKET_KEY_ID":      s.storageKey.KeyArn(),
 		"CAREPOST_JWKS_URL":           awscdk.Fn_Join(jsii.String(""), &[]*string{issuer, jsii.String("/.well-known/jwks.json")}),
 		"CAREPOST_ISSUER":             issuer,
 		"CAREPOST_AUDIENCE":           s.auth.client.UserPoolClientId(),

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -172,7 +173,7 @@ func TestTableFromResources(t *testing.T) {
 
 func TestFunctionsRuntimeLogsAndEnvironment(t *testing.T) {
 	wantEnv := []string{
-		"CAREPOST_AUDIENCE", "CAREPOST_BUCKET", "CAREPOST_CAMPAIGN_QUEUE_URL", "CAREPOST_CONFIG_SET", "CAREPOST_ISSUER",
+		"CAREPOST_AUDIENCE", "CAREPOST_BUCKET", "CAREPOST_BUCKET_KEY_ID", "CAREPOST_CAMPAIGN_QUEUE_URL", "CAREPOST_CONFIG_SET", "CAREPOST_ISSUER",
 		"CAREPOST_JWKS_URL", "CAREPOST_KEY_ID", "CAREPOST_NOTIFY_QUEUE_URL", "CAREPOST_PUBLIC_URL", "CAREPOST_SENDER",
 		"CAREPOST_SES_RATE", "CAREPOST_TABLE", "CAREPOST_TRIAGE_QUEUE_URL", "CAREPOST_USER_POOL_ID",
 	}
@@ -205,6 +206,11 @@ func TestFunctionsRuntimeLogsAndEnvironment(t *testing.T) {
 			}
 			if got, want := refs(env["CAREPOST_KEY_ID"]), logicalID(stack.dataKey); !slices.Equal(got, []string{want}) {
 				t.Errorf("CAREPOST_KEY_ID refers to %v, want %s", got, want)
+			}
+			// Uploads name the bucket's own key: the storage key of its
+			// default encryption, as an ARN (what S3 reports for an object).
+			if got, want := env["CAREPOST_BUCKET_KEY_ID"], any(map[string]any{"Fn::GetAtt": []any{logicalID(stack.storageKey), "Arn"}}); !reflect.DeepEqual(got, want) {
+				t.Errorf("CAREPOST_BUCKET_KEY_ID = %v, want the ARN of the storage key %v", got, want)
 			}
 			lg := refs(p["LoggingConfig"])
 			if len(lg) != 1 || tmpl.Resources[lg[0]].Type != "AWS::Logs::LogGroup" {
@@ -486,11 +492,12 @@ func TestAttachmentBucket(t *testing.T) {
 				"PublicAccessBlockConfiguration": map[string]any{
 					"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true,
 				},
-				"VersioningConfiguration": map[string]any{"Status": "Enabled"},
+				// Versioned, as shared/resources says (and the local bucket is).
+				"VersioningConfiguration": map[string]any{"Status": map[bool]string{true: "Enabled", false: "Suspended"}[stack.rs.AttachmentBucket.Versioned]},
 				"LoggingConfiguration":    assertions.Match_ObjectLike(&map[string]any{"DestinationBucketName": map[string]any{"Ref": logicalID(stack.accessLogBucket)}}),
 				"LifecycleConfiguration": map[string]any{"Rules": assertions.Match_ArrayWith(&[]any{
 					assertions.Match_ObjectLike(&map[string]any{"AbortIncompleteMultipartUpload": map[string]any{"DaysAfterInitiation": 1}}),
-					assertions.Match_ObjectLike(&map[string]any{"NoncurrentVersionExpiration": assertions.Match_AnyValue()}),
+					assertions.Match_ObjectLike(&map[string]any{"NoncurrentVersionExpiration": map[string]any{"NoncurrentDays": stack.rs.AttachmentBucket.NoncurrentExpiry.Hours() / 24}}),
 				})},
 				"CorsConfiguration": map[string]any{"CorsRules": []any{assertions.Match_ObjectLike(&map[string]any{
 					"AllowedMethods": assertions.Match_ArrayWith(&[]any{"PUT"}),
