@@ -52,8 +52,10 @@ $(FHIRVAL)/.installed: tools/fhir-validate/package.json tools/fhir-validate/pack
 test: $(DEV) $(FHIRVAL)/.installed
 	@echo "==> go vet"
 	@$(GO) vet ./...
-	@echo "==> unit and integration tests (race detector on) against the emulators on the test ports"
-	@$(DEV) emulators -base $(TEST_PORT_BASE) -quiet -- $(GO) test -race -count=1 -timeout 15m ./...
+	@echo "==> unit and integration tests (race detector on) against the emulators on the test ports, then the mail scan"
+	@rm -f $(LOCAL)/thread-text.log
+	@CAREPOST_THREAD_TEXT_LOG=$(CURDIR)/$(LOCAL)/thread-text.log $(DEV) emulators -base $(TEST_PORT_BASE) -quiet -- \
+	  bash -c '$(GO) test -race -count=1 -timeout 15m ./... && $(DEV) mailscan'
 	@if [ -f infra/infra.mk ]; then $(MAKE) --no-print-directory test-infra; fi
 
 ## build: an arm64 bootstrap zip per Lambda function in build/

@@ -2,6 +2,7 @@
 //
 //	carepost-dev run                 the whole product: emulators, resources, demo data, API and workers
 //	carepost-dev emulators [-- CMD]  only the emulators (test ports with -test); runs CMD against them
+//	carepost-dev mailscan            after the tests: no e-mail the SES emulator captured carries thread text
 //
 // It is a development tool: it is never deployed and no Lambda imports it.
 package main
@@ -18,6 +19,7 @@ import (
 	"syscall"
 
 	"github.com/carepost/carepost/shared/emulators"
+	"github.com/carepost/carepost/shared/testenv"
 )
 
 func main() {
@@ -32,6 +34,8 @@ func main() {
 		err = runEmulators(ctx, os.Args[2:])
 	case "run":
 		err = runStack(ctx, os.Args[2:])
+	case "mailscan":
+		err = mailScan()
 	case "env":
 		ports := emulators.DevPorts
 		if len(os.Args) > 2 && os.Args[2] == "-test" {
@@ -126,4 +130,33 @@ func runEmulators(ctx context.Context, args []string) error {
 		return exitCode(ee.ExitCode())
 	}
 	return err
+}
+
+// mailScan checks every e-mail the SES emulator captured during the test run
+// against every text the tests put into threads (testenv.NoteThreadText).
+func mailScan() error {
+	mailbox, log := os.Getenv("CAREPOST_MAILBOX_URL"), os.Getenv(testenv.ThreadTextLogVar)
+	if mailbox == "" || log == "" {
+		return fmt.Errorf("mailscan needs CAREPOST_MAILBOX_URL and %s: run it through `make test`", testenv.ThreadTextLogVar)
+	}
+	texts, err := testenv.ReadThreadTexts(log)
+	if err != nil {
+		return fmt.Errorf("read the thread texts the tests noted: %w", err)
+	}
+	mails, err := testenv.FetchMailbox(mailbox, 0)
+	if err != nil {
+		return fmt.Errorf("read the SES emulator's mailbox: %w", err)
+	}
+	if len(texts) == 0 || len(mails) == 0 {
+		return fmt.Errorf("mail scan: %d thread texts and %d e-mails: nothing was scanned, so nothing is proven", len(texts), len(mails))
+	}
+	leaks := testenv.ThreadTextLeaks(mails, texts)
+	for _, l := range leaks {
+		fmt.Fprintf(os.Stderr, "    e-mail to %v (subject %q) carries thread text %q\n", l.To, l.Subject, l.Text)
+	}
+	if len(leaks) > 0 {
+		return fmt.Errorf("mail scan: %d e-mails carry patient data from threads", len(leaks))
+	}
+	fmt.Printf("==> mail scan: %d e-mails sent during the tests carry none of the %d texts the tests put into threads\n", len(mails), len(texts))
+	return nil
 }
