@@ -70,7 +70,8 @@ type Access struct {
 	// AdminListGroupsForUser), for the e-mail address of staff and proxies.
 	UserRead bool
 	// Health: the read-only calls of the API's /health check (DescribeTable,
-	// DescribeKey on the data key, GetQueueAttributes, SES GetAccount).
+	// DescribeKey on the data key, GetQueueAttributes, SES GetAccount; the
+	// bucket's HeadBucket comes with Attachments).
 	Health bool
 	// AsyncDLQ: the function is invoked asynchronously and parks failed
 	// events in the async dead-letter queue.

@@ -23,10 +23,10 @@ func TestEncryptionAtRestEverywhere(t *testing.T) {
 			},
 		})
 	})
-	mustMatch(t, "attachments SSE-KMS with the storage CMK and bucket keys", func() {
+	mustMatch(t, "attachments SSE-KMS with the storage CMK, per object (no bucket key, so the object's encryption context reaches KMS)", func() {
 		template.HasResourceProperties(jsii.String("AWS::S3::Bucket"), map[string]any{
 			"BucketEncryption": map[string]any{"ServerSideEncryptionConfiguration": []any{map[string]any{
-				"BucketKeyEnabled": true,
+				"BucketKeyEnabled": false,
 				"ServerSideEncryptionByDefault": map[string]any{
 					"SSEAlgorithm":   "aws:kms",
 					"KMSMasterKeyID": map[string]any{"Fn::GetAtt": []any{storageKey, "Arn"}},
@@ -266,6 +266,9 @@ func TestFunctionsTouchOnlyWhatTheyNeed(t *testing.T) {
 		{FnAPI, "s3:DeleteObject", logicalID(stack.bucket), true},
 		{FnAPI, "s3:DeleteObjectVersion", logicalID(stack.bucket), true},
 		{FnAPI, "s3:ListBucketVersions", logicalID(stack.bucket), true},
+		// HeadBucket for /health, and 404 (not 403) for an upload not yet there.
+		{FnAPI, "s3:ListBucket", logicalID(stack.bucket), true},
+		{FnRetention, "s3:ListBucket", logicalID(stack.bucket), false},
 		// Uploads are SSE-KMS under the storage key, which S3 uses for the API.
 		{FnAPI, "kms:GenerateDataKey", logicalID(stack.storageKey), true},
 		{FnAPI, "s3:PutBucketVersioning", "", false},
@@ -328,6 +331,7 @@ func TestRolesMatchAccessMatrix(t *testing.T) {
 				{"attachments", "s3:PutObject", bucket, a.Attachments},
 				{"attachment versions", "s3:DeleteObjectVersion", bucket, a.Attachments || a.PurgeAttachments},
 				{"attachment versions", "s3:ListBucketVersions", bucket, a.Attachments || a.PurgeAttachments},
+				{"attachments bucket", "s3:ListBucket", bucket, a.Attachments},
 				{"user admin", "cognito-idp:AdminCreateUser", pool, a.UserAdmin},
 				{"user admin", "cognito-idp:AdminSetUserPassword", pool, a.UserAdmin},
 				{"user read", "cognito-idp:AdminGetUser", pool, a.UserAdmin || a.UserRead},

@@ -286,9 +286,12 @@ func (s *CarePostStack) buildBucket() {
 	s.bucket = awss3.NewBucket(s.Stack, jsii.String("AttachmentBucket"), &awss3.BucketProps{
 		// No BucketName: S3 names are global; CAREPOST_BUCKET carries the
 		// generated one.
-		Encryption:             awss3.BucketEncryption_KMS,
-		EncryptionKey:          s.storageKey,
-		BucketKeyEnabled:       jsii.Bool(true),
+		Encryption:    awss3.BucketEncryption_KMS,
+		EncryptionKey: s.storageKey,
+		// No S3 Bucket Key (resources.Bucket.BucketKey): the practice /
+		// thread / attachment context that upload URLs sign reaches KMS.
+		// Attachments are few; a KMS request per object costs little.
+		BucketKeyEnabled:       jsii.Bool(att.BucketKey),
 		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
 		EnforceSSL:             jsii.Bool(true),
 		MinimumTLSVersion:      jsii.Number(1.2),
@@ -413,6 +416,10 @@ func (s *CarePostStack) statementsFor(f FunctionSpec, logGroup awslogs.LogGroup)
 		storageVia = append(storageVia, "s3")
 		out = append(out, st("AttachmentObjects", []string{"s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectVersion"},
 			[]*string{s.bucket.ArnForObjects(jsii.String("*"))}, nil))
+		// HeadBucket (the health check) needs s3:ListBucket, and without it
+		// a HEAD of an upload that has not arrived yet answers 403, not
+		// 404 (completing too early would be a 500, not a 409).
+		out = append(out, st("AttachmentBucket", []string{"s3:ListBucket"}, []*string{s.bucket.BucketArn()}, nil))
 	}
 	if a.PurgeAttachments {
 		out = append(out, st("AttachmentPurge", []string{"s3:DeleteObject", "s3:DeleteObjectVersion"}, []*string{s.bucket.ArnForObjects(jsii.String("att/*"))}, nil))

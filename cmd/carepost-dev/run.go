@@ -89,7 +89,7 @@ func runStack(ctx context.Context, args []string) error {
 	}
 	cfg := config.Config{
 		Table: out.Table, KeyID: out.KeyID, TriageQueueURL: out.TriageQueueURL, NotifyQueueURL: out.NotifyQueueURL,
-		CampaignQueueURL: out.CampaignQueueURL, Sender: res.SenderIdentity, Bucket: out.Bucket,
+		CampaignQueueURL: out.CampaignQueueURL, Sender: res.SenderIdentity, Bucket: out.Bucket, BucketKeyID: out.BucketKeyID,
 		JWKSURL: issuer + "/.well-known/jwks.json", Issuer: issuer, Audience: audience, PublicURL: apiURL, SESRate: 50,
 	}
 	// The functions read their configuration from the environment, as in Lambda.

@@ -111,7 +111,7 @@ func NewWith(t testing.TB, opt Options) *Harness {
 	out := st.Outputs
 	cfg := config.Config{
 		Table: out.Table, KeyID: out.KeyID, TriageQueueURL: out.TriageQueueURL, NotifyQueueURL: out.NotifyQueueURL,
-		CampaignQueueURL: out.CampaignQueueURL, Sender: st.Resources.SenderIdentity, Bucket: out.Bucket,
+		CampaignQueueURL: out.CampaignQueueURL, Sender: st.Resources.SenderIdentity, Bucket: out.Bucket, BucketKeyID: out.BucketKeyID,
 		JWKSURL: iss.JWKSURL(), Issuer: issuer, Audience: Audience, PublicURL: "http://127.0.0.1", SESRate: 50,
 	}
 	a := app.New(cfg, clients, verifier, dir)

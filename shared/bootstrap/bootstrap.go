@@ -220,7 +220,7 @@ func EnsureBucket(ctx context.Context, c *s3.Client, b resources.Bucket, keyARN 
 		Bucket: aws.String(b.Name),
 		ServerSideEncryptionConfiguration: &s3types.ServerSideEncryptionConfiguration{Rules: []s3types.ServerSideEncryptionRule{{
 			ApplyServerSideEncryptionByDefault: &s3types.ServerSideEncryptionByDefault{SSEAlgorithm: s3types.ServerSideEncryptionAwsKms, KMSMasterKeyID: aws.String(keyARN)},
-			BucketKeyEnabled:                   aws.Bool(true),
+			BucketKeyEnabled:                   aws.Bool(b.BucketKey),
 		}}},
 	})
 	if err != nil {

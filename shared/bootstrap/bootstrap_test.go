@@ -82,7 +82,7 @@ func TestEnsureIsIdempotent(t *testing.T) {
 	if got, want := aws.ToString(def.KMSMasterKeyID), st.Outputs.BucketKeyID; got != want {
 		t.Errorf("default encryption key %q, want the storage key %q", got, want)
 	}
-	if !aws.ToBool(rules[0].BucketKeyEnabled) {
-		t.Errorf("S3 Bucket Keys are not enabled")
+	if aws.ToBool(rules[0].BucketKeyEnabled) {
+		t.Errorf("S3 Bucket Keys are on: the objects' encryption context would not reach KMS")
 	}
 }

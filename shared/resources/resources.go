@@ -64,6 +64,10 @@ type Bucket struct {
 	// NoncurrentExpiry is how long a noncurrent version is kept before the
 	// lifecycle rule removes it.
 	NoncurrentExpiry time.Duration
+	// BucketKey turns on S3 Bucket Keys. Off for attachments: with a bucket
+	// key KMS sees only the bucket's ARN as encryption context, and the
+	// practice / thread / attachment context of each upload binds nothing.
+	BucketKey bool
 }
 
 // Stack is every named resource of one deployment.

@@ -4,7 +4,8 @@
 //
 // Objects are encrypted with SSE-KMS under the bucket's own key (the
 // storage key of the CDK stack, which is also the bucket's default
-// encryption with S3 Bucket Keys) — never under the application's envelope
+// encryption, without an S3 Bucket Key so that the object's encryption
+// context reaches KMS) — never under the application's envelope
 // "data" key, whose key policy is for the functions' own use. The presigned
 // PUT signs the content length, content type and the SSE headers naming
 // that key, with an encryption context naming the practice, thread and
