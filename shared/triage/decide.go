@@ -154,6 +154,12 @@ func ackText(p carepost.Practice, cal *businesshours.Calendar, urgent bool, due 
 	return fmt.Sprintf("Thank you, we received your message. Expect an answer by %s. %s", localTime(cal, due), emergencyLine(p))
 }
 
+// delayText is the note posted into a thread whose answer is overdue.
+func delayText(p carepost.Practice, asked carepost.Owner) string {
+	return "We are sorry that your answer is taking longer than we said. We have asked " + ownerName(p, asked) +
+		" to look at your message. If it cannot wait, call the practice. " + emergencyLine(p)
+}
+
 // ownerName is how a patient sees an owner: a person's name or a team.
 func ownerName(p carepost.Practice, o carepost.Owner) string {
 	if sub, ok := o.User(); ok {

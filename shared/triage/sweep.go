@@ -247,13 +247,24 @@ func (s *Service) escalateOverdue(ctx context.Context, p carepost.Practice, cal 
 	if sent {
 		r.Escalations++
 	}
-	return s.update(ctx, t, func(n *carepost.ThreadRecord) bool {
+	if err := s.update(ctx, t, func(n *carepost.ThreadRecord) bool {
 		if !n.Due.Equal(due) || n.Escalated != step {
 			return false
 		}
 		n.Overdue, n.Escalated = true, step+1
 		return true
-	})
+	}); err != nil {
+		return err
+	}
+	if step > 0 {
+		return nil
+	}
+	// The patient is never left waiting in silence: at the first step
+	// they are told, in the thread, that the answer is late, who was asked
+	// and how to get help now. Once per due time (the note's id derives
+	// from it); it changes nothing else on the thread.
+	note := noteFor(p, "delay", derivedID("delay", t.PracticeID, t.ID, id), delayText(p, leadOf(p, t.Owner)), "")
+	return s.postNote(ctx, t.PracticeID, t.ID, note)
 }
 
 // republish sends a thread that was never triaged (its queue event was

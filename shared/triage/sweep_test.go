@@ -69,6 +69,25 @@ func TestOverdueEscalation(t *testing.T) {
 	if !th.Overdue || th.Escalated != 3 {
 		t.Errorf("overdue=%v escalated=%d, want true 3", th.Overdue, th.Escalated)
 	}
+	// The patient was told once, in the thread, that the answer is late
+	// and how to get help now; the thread still waits for the practice.
+	var d struct {
+		Thread   struct{ Status string }
+		Messages []struct{ Kind, Body string }
+	}
+	e.h.Must(t, e.h.Token(carepost.RolePatient), "GET", "/v1/threads/"+o.ThreadID, nil, 200, &d)
+	delay := 0
+	for _, m := range d.Messages {
+		if strings.Contains(m.Body, "taking longer than we said") {
+			delay++
+			if m.Kind != "system" || !strings.Contains(m.Body, "911") {
+				t.Errorf("delay note %q (%s), want a system note with the emergency line", m.Body, m.Kind)
+			}
+		}
+	}
+	if delay != 1 || d.Thread.Status != "open" {
+		t.Errorf("%d delay notes and status %q, want 1 and open", delay, d.Thread.Status)
+	}
 	// A nurse answers: no longer overdue, nothing more is sent.
 	e.h.Must(t, e.h.TokenFor(t, "nurse"), "POST", "/v1/threads/"+o.ThreadID+"/messages", map[string]any{"body": "Please avoid grapefruit."}, 201, nil)
 	e.clock.Set(nyTime(t, "2026-03-05 12:00"))
