@@ -117,9 +117,14 @@ func (s *Service) post(ctx context.Context, r Request, threadID string, in Reply
 		case fromPatient:
 			next.Triaged = false
 		case !fromPatient:
-			if t.Status != carepost.StatusClosed {
-				next.Status = carepost.StatusWaitingPatient
-			}
+			// A practice reply, to a closed thread too, leaves the next word
+			// with the patient: waiting_patient. A closed thread so comes
+			// back to the active inbox, never a dead end. It is not marked
+			// "reopened": that status, like "open", means the practice owes
+			// an answer, and the overdue sweep would escalate the closed
+			// thread's stale due time against the practice that just
+			// answered. The patient's reply then makes it "open" again.
+			next.Status = carepost.StatusWaitingPatient
 			next.Overdue = false
 		}
 		return next
