@@ -282,8 +282,24 @@ func (s *Service) MarkRead(ctx context.Context, r Request, threadID, messageID s
 	}
 	if messageID == "" {
 		messageID = t.LastMessageID
-	} else if _, err := s.Store.Message(ctx, t.PracticeID, t.ID, messageID); err != nil {
+	}
+	target, err := s.Store.Message(ctx, t.PracticeID, t.ID, messageID)
+	if err != nil {
 		return carepost.ReadReceipt{}, err
+	}
+	// A receipt only moves forward: marking an older message read (a
+	// second device showing a stale page) must not make the caller's later
+	// reads look unread to the other side.
+	if prev, ok, err := s.ownReceipt(ctx, t, p.Subject); err != nil {
+		return carepost.ReadReceipt{}, err
+	} else if ok && prev.MessageID != messageID {
+		read, err := s.Store.Message(ctx, t.PracticeID, t.ID, prev.MessageID)
+		if err != nil && carepost.ErrorCode(err) != carepost.CodeNotFound {
+			return carepost.ReadReceipt{}, err
+		}
+		if err == nil && read.Sent.After(target.Sent) {
+			return prev, s.audit(ctx, p, "thread.mark_read", t.PatientID, "thread/"+t.ID, "ok")
+		}
 	}
 	rr := carepost.ReadReceipt{Subject: p.Subject, Role: p.Role, MessageID: messageID, At: s.now()}
 	if err := s.Store.PutReadReceipt(ctx, t.PracticeID, t.ID, rr); err != nil {
@@ -292,7 +308,21 @@ func (s *Service) MarkRead(ctx context.Context, r Request, threadID, messageID s
 	return rr, s.audit(ctx, p, "thread.mark_read", t.PatientID, "thread/"+t.ID, "ok")
 }
 
-// ListMine lists the threads of the calling patient, or of the patient a
+// ownReceipt is subject's read receipt on t, if any.
+func (s *Service) ownReceipt(ctx context.Context, t carepost.ThreadRecord, subject string) (carepost.ReadReceipt, bool, error) {
+	rs, err := s.Store.ReadReceipts(ctx, t.PracticeID, t.ID)
+	if err != nil {
+		return carepost.ReadReceipt{}, false, err
+	}
+	for _, r := range rs {
+		if r.Subject == subject {
+			return r, true, nil
+		}
+	}
+	return carepost.ReadReceipt{}, false, nil
+}
+
+// ListPatient lists the threads of the calling patient, or of the patient a
 // proxy acts for (patientID), newest activity first.
 func (s *Service) ListPatient(ctx context.Context, p carepost.Principal, patientID, cursor string, limit int) (Page[ThreadView], error) {
 	now := s.now()
