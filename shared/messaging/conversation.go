@@ -61,16 +61,24 @@ func (s *Service) post(ctx context.Context, r Request, threadID string, in Reply
 		}
 	}
 	if retracts != "" {
-		// Only the sender's own last message may be retracted.
-		if t.LastMessageID != retracts {
-			return PostResult{}, carepost.Errorf(carepost.CodeConflict, "only the last message of a thread can be retracted")
-		}
-		last, err := s.Store.Message(ctx, t.PracticeID, t.ID, retracts)
+		// Only the sender's own message may be retracted (403, audited as
+		// a denied write), and only while it is the thread's last (409: a
+		// later message, such as an answer, may rely on it). A correction
+		// is not itself retracted: send another message instead. System
+		// notes (the acknowledgement) never become the last message, so
+		// they do not stand in the way.
+		target, err := s.Store.Message(ctx, t.PracticeID, t.ID, retracts)
 		if err != nil {
 			return PostResult{}, err
 		}
-		if last.SenderID != p.Subject || last.Kind == carepost.KindRetraction {
+		if target.SenderID != p.Subject || target.Kind == carepost.KindRetraction || target.Kind == carepost.KindSystem {
+			if aerr := s.audit(ctx, p, action, t.PatientID, "thread/"+t.ID+"/message/"+target.ID, "denied"); aerr != nil {
+				return PostResult{}, aerr
+			}
 			return PostResult{}, carepost.Errorf(carepost.CodeForbidden, "you can retract only your own last message")
+		}
+		if t.LastMessageID != retracts {
+			return PostResult{}, carepost.Errorf(carepost.CodeConflict, "only the last message of a thread can be retracted")
 		}
 	}
 	mid := s.NewID()
