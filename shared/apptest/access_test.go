@@ -31,10 +31,9 @@ import (
 // closed threads, every other thread endpoint at open ones.
 //
 // Notes on single cells:
-//   - POST /v1/threads other-practice by staff is 201: staff name patients by
-//     id, the id is not checked against the patient registry, and the thread
-//     is created inside the caller's own practice (no cross-practice access;
-//     see the report's gaps).
+//   - POST /v1/threads other-practice by staff is 404: staff name patients by
+//     id, and an id that is not registered in the caller's practice answers
+//     exactly like one nobody has (see TestStaffOpenNeedsRegisteredPatient).
 //   - GET /v1/patients/{id}/audit and GET /v1/threads by an admin or staff for
 //     another practice's patient id are 200 with an empty list: the query runs
 //     in the caller's practice, where that id has nothing.
@@ -87,7 +86,7 @@ POST   /v1/threads/{id}/reopen                   other-patient   403     403   4
 POST   /v1/threads/{id}/reopen                   other-practice  403     403   403      404       404   404       404   403       403
 POST   /v1/threads                               own             201     201   403      201       201   201       403   403       403
 POST   /v1/threads                               other-patient   404     404   404      201       201   201       403   403       403
-POST   /v1/threads                               other-practice  404     404   404      201       201   201       403   403       403
+POST   /v1/threads                               other-practice  404     404   404      404       404   404       403   403       403
 GET    /v1/threads                               own             200     200   200      200       200   200       200   404       404
 GET    /v1/threads                               other-patient   404     404   404      200       200   200       200   404       404
 GET    /v1/threads                               other-practice  404     404   404      200       200   200       200   404       404

@@ -8,6 +8,31 @@ import (
 	"github.com/carepost/carepost/shared/carepost"
 )
 
+// PatientRegistry reads the practice's registered patients (implemented by
+// package dynamo). Another practice's patient answers not found.
+type PatientRegistry interface {
+	Patient(ctx context.Context, practiceID, patientID string) (carepost.PatientRecord, error)
+}
+
+// registeredPatient answers not found unless patientID is registered in
+// p's practice. The answer for another practice's patient is the same as
+// for an id nobody has (the registry's keys hold the practice id), and the
+// refused attempt is audited under the id asked for, never attributed to a
+// patient.
+func (s *Service) registeredPatient(ctx context.Context, p carepost.Principal, patientID, action string) error {
+	if s.Patients == nil {
+		return carepost.Errorf(carepost.CodeInternal, "the patient registry is not configured")
+	}
+	_, err := s.Patients.Patient(ctx, p.PracticeID, patientID)
+	if carepost.ErrorCode(err) == carepost.CodeNotFound {
+		if aerr := s.audit(ctx, p, action, "", "patient/"+safeID(patientID), "not_found"); aerr != nil {
+			return aerr
+		}
+		return carepost.NotFound("patient")
+	}
+	return err
+}
+
 // ContactKind is the Binding kind of a patient's sealed contact details.
 const ContactKind = "patient.contact"
 

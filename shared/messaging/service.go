@@ -45,6 +45,11 @@ type Service struct {
 	// Attachments, when set, links a sender's uploaded files to the next
 	// message they write in the thread (see records.go).
 	Attachments AttachmentLinker
+	// Patients is the practice's patient registry: staff open threads only
+	// toward patients registered in their practice. New takes it from the
+	// store when the store is one (package dynamo's is); without it staff
+	// cannot open threads (fail closed).
+	Patients PatientRegistry
 
 	mu       sync.Mutex
 	checkers map[string]checkerEntry // practice id -> compiled urgent rules
@@ -57,7 +62,11 @@ type checkerEntry struct {
 
 // New returns a service with the real clock and random ids.
 func New(store carepost.Store, sealer carepost.Sealer, audit carepost.AuditLog, pub carepost.Publisher) *Service {
-	return &Service{Store: store, Sealer: sealer, Audit: audit, Publisher: pub, Now: time.Now, NewID: RandomID}
+	s := &Service{Store: store, Sealer: sealer, Audit: audit, Publisher: pub, Now: time.Now, NewID: RandomID}
+	if reg, ok := store.(PatientRegistry); ok {
+		s.Patients = reg
+	}
+	return s
 }
 
 // RandomID returns a 128-bit random id in hex.

@@ -186,6 +186,14 @@ func (s *Service) Open(ctx context.Context, r Request, in OpenInput) (PostResult
 		}
 		return PostResult{}, carepost.NotFound("patient")
 	}
+	if !fromPatient {
+		// Staff name the patient by id: it must be a patient registered in
+		// their practice, or the thread would go to nobody (or, with
+		// another practice's id, to a stranger).
+		if err := s.registeredPatient(ctx, p, in.PatientID, "thread.create"); err != nil {
+			return PostResult{}, err
+		}
+	}
 	consentVersion := 0
 	if fromPatient {
 		if consentVersion, err = s.consent(ctx, p, in.PatientID); err != nil {
