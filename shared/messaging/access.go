@@ -86,12 +86,17 @@ func safeID(id string) string {
 	return id
 }
 
-// requireStaff answers forbidden for non-staff roles.
-func requireStaff(p carepost.Principal) error {
-	if !p.Role.IsStaff() || p.PracticeID == "" {
-		return carepost.Errorf(carepost.CodeForbidden, "this needs a practice staff role")
+// requireStaff answers forbidden for non-staff roles, and audits the
+// refusal (outcome denied) under object, as every denied access is: a
+// patient probing the inbox or trying to claim a thread shows in the log.
+func (s *Service) requireStaff(ctx context.Context, p carepost.Principal, action, object string) error {
+	if p.Role.IsStaff() && p.PracticeID != "" {
+		return nil
 	}
-	return nil
+	if err := s.audit(ctx, p, action, "", object, "denied"); err != nil {
+		return err
+	}
+	return carepost.Errorf(carepost.CodeForbidden, "this needs a practice staff role")
 }
 
 // actsFor checks a patient or proxy may act for patientID (write if write).

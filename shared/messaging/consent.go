@@ -19,23 +19,31 @@ type ConsentInput struct {
 	PatientID string `json:"patientId,omitempty"`
 }
 
-func (s *Service) consentPatient(p carepost.Principal, patientID string) (string, error) {
+// consentPatient resolves whose consent the caller reads or gives. A
+// refusal is audited (outcome denied) under the id asked for.
+func (s *Service) consentPatient(ctx context.Context, p carepost.Principal, patientID, action string) (string, error) {
 	if patientID == "" && p.Role == carepost.RolePatient {
 		patientID = p.PatientID
+	}
+	refuse := func(err error) (string, error) {
+		if aerr := s.audit(ctx, p, action, "", "patient/"+safeID(patientID)+"/consent", "denied"); aerr != nil {
+			return "", aerr
+		}
+		return "", err
 	}
 	switch p.Role {
 	case carepost.RolePatient, carepost.RoleProxy:
 		if hasReadGrant(p, patientID, s.now()) || (p.Role == carepost.RolePatient && patientID == p.PatientID && patientID != "") {
 			return patientID, nil
 		}
-		return "", carepost.NotFound("patient")
+		return refuse(carepost.NotFound("patient"))
 	}
-	return "", carepost.Errorf(carepost.CodeForbidden, "only patients and proxies accept the messaging agreement")
+	return refuse(carepost.Errorf(carepost.CodeForbidden, "only patients and proxies accept the messaging agreement"))
 }
 
 // Consent returns the current agreement and whether the caller accepted it.
 func (s *Service) Consent(ctx context.Context, p carepost.Principal, patientID string) (ConsentStatus, error) {
-	patientID, err := s.consentPatient(p, patientID)
+	patientID, err := s.consentPatient(ctx, p, patientID, "consent.read")
 	if err != nil {
 		return ConsentStatus{}, err
 	}
@@ -54,7 +62,7 @@ func (s *Service) Consent(ctx context.Context, p carepost.Principal, patientID s
 // the current version can be accepted: a stale page asks again.
 func (s *Service) AcceptConsent(ctx context.Context, r Request, in ConsentInput) (ConsentStatus, error) {
 	p := r.Principal
-	patientID, err := s.consentPatient(p, in.PatientID)
+	patientID, err := s.consentPatient(ctx, p, in.PatientID, "consent.accept")
 	if err != nil {
 		return ConsentStatus{}, err
 	}

@@ -39,7 +39,9 @@ func (s *Service) post(ctx context.Context, r Request, threadID string, in Reply
 		return PostResult{}, err
 	}
 	if !canWrite(p, t, now) {
-		_ = s.audit(ctx, p, action, t.PatientID, "thread/"+t.ID, "denied")
+		if aerr := s.audit(ctx, p, action, t.PatientID, "thread/"+t.ID, "denied"); aerr != nil {
+			return PostResult{}, aerr
+		}
 		return PostResult{}, carepost.Errorf(carepost.CodeForbidden, "you may read this thread but not write to it")
 	}
 	fromPatient := p.Role == carepost.RolePatient || p.Role == carepost.RoleProxy
@@ -345,7 +347,9 @@ func (s *Service) ListPatient(ctx context.Context, p carepost.Principal, patient
 		allowed = patientID != ""
 	}
 	if !allowed {
-		_ = s.audit(ctx, p, "thread.list", "", "patient/"+safeID(patientID), "denied")
+		if aerr := s.audit(ctx, p, "thread.list", "", "patient/"+safeID(patientID), "denied"); aerr != nil {
+			return Page[ThreadView]{}, aerr
+		}
 		return Page[ThreadView]{}, carepost.NotFound("patient")
 	}
 	limit = clampLimit(limit)

@@ -22,7 +22,7 @@ type InboxQuery struct {
 
 // Inbox lists a pool's or the caller's threads, by priority then due time.
 func (s *Service) Inbox(ctx context.Context, p carepost.Principal, q InboxQuery) (Page[ThreadView], error) {
-	if err := requireStaff(p); err != nil {
+	if err := s.requireStaff(ctx, p, "inbox.list", "endpoint/inbox.list"); err != nil {
 		return Page[ThreadView]{}, err
 	}
 	var owner carepost.Owner
@@ -92,7 +92,7 @@ func (s *Service) Inbox(ctx context.Context, p carepost.Principal, q InboxQuery)
 // acting at once cannot both win; the loser gets CodeConflict (409).
 func (s *Service) change(ctx context.Context, r Request, threadID, action string, fn func(practice carepost.Practice, t *carepost.ThreadRecord) error) (ThreadRef, error) {
 	p := r.Principal
-	if err := requireStaff(p); err != nil {
+	if err := s.requireStaff(ctx, p, action, "thread/"+safeID(threadID)); err != nil {
 		return ThreadRef{}, err
 	}
 	t, err := s.visibleThread(ctx, p, threadID, action)
@@ -105,12 +105,19 @@ func (s *Service) change(ctx context.Context, r Request, threadID, action string
 	}
 	next := t
 	if err := fn(practice, &next); err != nil {
+		if carepost.ErrorCode(err) == carepost.CodeForbidden {
+			if aerr := s.audit(ctx, p, action, t.PatientID, "thread/"+t.ID, "denied"); aerr != nil {
+				return ThreadRef{}, aerr
+			}
+		}
 		return ThreadRef{}, err
 	}
 	next.Updated = s.now()
 	if err := s.Store.UpdateThread(ctx, carepost.ThreadChange{PracticeID: t.PracticeID, ThreadID: t.ID, Version: t.Version, Set: next}); err != nil {
 		if carepost.ErrorCode(err) == carepost.CodeConflict {
-			_ = s.audit(ctx, p, action, t.PatientID, "thread/"+t.ID, "error")
+			if aerr := s.audit(ctx, p, action, t.PatientID, "thread/"+t.ID, "error"); aerr != nil {
+				return ThreadRef{}, aerr
+			}
 			return ThreadRef{}, carepost.Errorf(carepost.CodeConflict, "someone else changed this thread first; reload it")
 		}
 		return ThreadRef{}, err

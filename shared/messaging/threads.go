@@ -143,6 +143,9 @@ func (s *Service) Open(ctx context.Context, r Request, in OpenInput) (PostResult
 			return PostResult{}, carepost.FieldError(carepost.CodeValidation, "patientId", "patientId is required")
 		}
 	default:
+		if err := s.audit(ctx, p, "thread.create", "", "endpoint/thread.create", "denied"); err != nil {
+			return PostResult{}, err
+		}
 		return PostResult{}, carepost.Errorf(carepost.CodeForbidden, "this role cannot open threads")
 	}
 	if in.Category != "" && !in.Category.Valid() {
@@ -178,7 +181,9 @@ func (s *Service) Open(ctx context.Context, r Request, in OpenInput) (PostResult
 		return PostResult{}, err
 	}
 	if fromPatient && !actsFor(p, in.PatientID, a.category, true, now) {
-		_ = s.audit(ctx, p, "thread.create", "", "patient/"+safeID(in.PatientID), "denied")
+		if aerr := s.audit(ctx, p, "thread.create", "", "patient/"+safeID(in.PatientID), "denied"); aerr != nil {
+			return PostResult{}, aerr
+		}
 		if actsFor(p, in.PatientID, a.category, false, now) {
 			// The patient is visible to this proxy (a read grant): say why,
 			// as a reply to one of its threads does.
