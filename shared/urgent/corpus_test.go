@@ -80,6 +80,9 @@ func TestCorpus(t *testing.T) {
 					tn++
 				}
 			}
+			if file == "testdata/corpus.jsonl" && (len(cases) < 200 || tp+fn < 50 || tn+fp < 50) {
+				t.Fatalf("the labelled corpus has %d messages (%d urgent): it must keep at least 200, with 50 of each kind", len(cases), tp+fn)
+			}
 			recall := float64(tp) / float64(tp+fn)
 			precision := float64(tp) / float64(tp+fp)
 			t.Logf("%s: %d messages (%d urgent): recall %.3f, precision %.3f (tp %d, fp %d, fn %d, tn %d)",
