@@ -104,11 +104,20 @@ func (s *Service) checker(p carepost.Practice) (*urgent.Checker, error) {
 	}
 	c, err := urgent.New(p.UrgentTerms)
 	if err != nil {
-		// A bad practice term must not switch the safety check off: fall
-		// back to the built-in rules.
-		c, err = urgent.New(nil)
-		if err != nil {
-			return nil, err
+		// A bad practice term (saved before a rule change: settings refuse
+		// them) must not switch the safety check off, nor the practice's
+		// other terms: keep the built-in rules and every term that is
+		// valid on its own.
+		var good []string
+		for _, t := range p.UrgentTerms {
+			if _, terr := urgent.New([]string{t}); terr == nil {
+				good = append(good, t)
+			}
+		}
+		if c, err = urgent.New(good); err != nil {
+			if c, err = urgent.New(nil); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if s.checkers == nil {
