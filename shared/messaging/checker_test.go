@@ -16,7 +16,7 @@ func TestCheckerKeepsGoodTermsBesideABadOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	for text, want := range map[string]bool{
-		"the nurse said it might be sepsis":   true,
+		"the nurse said it might be sepsis":    true,
 		"worried about a blood clot in my leg": true,
 		"crushing chest pain since an hour":    true, // built-in
 		"question about my appointment time":   false,
