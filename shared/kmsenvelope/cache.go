@@ -111,13 +111,15 @@ type decID struct {
 }
 
 type decEntry struct {
-	id  decID
-	key *dataKey
+	id   decID
+	key  *dataKey
+	uses int // opens served from the cache since it was unwrapped
 }
 
 // decCache is the read-side cache: unwrapped keys by decID, least recently
-// used first out, each kept at most MaxAge after it was unwrapped; and the
-// Decrypt calls in flight.
+// used first out, each kept at most MaxAge after it was unwrapped and for at
+// most MaxMessages opens (the limits of the write side); and the Decrypt
+// calls in flight.
 type decCache struct {
 	mu      sync.Mutex
 	max     int
@@ -140,7 +142,8 @@ func (c *decCache) lookup(id decID, e *Envelope) (k *dataKey, f *flight, leader 
 	defer c.mu.Unlock()
 	if el, ok := c.byID[id]; ok {
 		ent := el.Value.(*decEntry)
-		if e.fresh(ent.key, e.opt.Now()) {
+		if e.fresh(ent.key, e.opt.Now()) && ent.uses < e.opt.MaxMessages {
+			ent.uses++
 			c.lru.MoveToFront(el)
 			return ent.key, nil, false
 		}
@@ -175,7 +178,8 @@ func (c *decCache) put(id decID, k *dataKey) {
 
 func (c *decCache) putLocked(id decID, k *dataKey) {
 	if el, ok := c.byID[id]; ok {
-		el.Value.(*decEntry).key = k
+		ent := el.Value.(*decEntry)
+		ent.key, ent.uses = k, 0
 		c.lru.MoveToFront(el)
 		return
 	}

@@ -80,7 +80,9 @@
 //   - MaxCachedKeys 1000 (default): unwrapped keys for reading, least
 //     recently used evicted first; a thread's messages are usually sealed
 //     under a handful of keys, so a reader pays a few Decrypts per thousand
-//     values, at about a kilobyte of memory per key.
+//     values, at about a kilobyte of memory per key. An unwrapped key is
+//     kept at most MaxAge and serves at most MaxMessages opens, like a
+//     sealing key.
 //
 // # Keys in memory
 //

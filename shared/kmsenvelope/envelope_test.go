@@ -246,6 +246,29 @@ func TestWriteCacheMaxMessages(t *testing.T) {
 	}
 }
 
+// The read side keeps an unwrapped key for at most MaxMessages opens, as
+// the write side seals at most MaxMessages values under one.
+func TestReadCacheMaxMessages(t *testing.T) {
+	ctx := context.Background()
+	w := newWrappingKMS()
+	writer := newTestEnvelope(w, Options{})
+	reader := newTestEnvelope(w, Options{MaxMessages: 3})
+	b := testBinding("prac-1")
+	s, err := writer.Seal(ctx, b, []byte("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		if _, err := reader.Open(ctx, b, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Opens 1, 5 and 9 unwrap; each unwrapped key serves three more.
+	if got, want := reader.Stats().KMSDecryptCalls, uint64(3); got != want {
+		t.Errorf("Decrypt calls for 10 opens with MaxMessages 3 = %d, want %d", got, want)
+	}
+}
+
 func TestCachesMaxAge(t *testing.T) {
 	ctx := context.Background()
 	clk := newClock()
