@@ -128,7 +128,7 @@ func (v *Verifier) Verify(ctx context.Context, bearer string) (carepost.Principa
 	if err != nil {
 		return carepost.Principal{}, classify(err)
 	}
-	if c.TokenUse != "" && c.TokenUse != "id" {
+	if c.TokenUse != "id" { // Cognito ID tokens always carry it; access tokens say "access"
 		return carepost.Principal{}, unauthenticated("bearer token is not an ID token", errWrongTokenUse)
 	}
 	if c.Subject == "" {

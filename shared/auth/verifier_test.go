@@ -278,9 +278,11 @@ func TestVerify(t *testing.T) {
 			code:  carepost.CodeUnauthenticated,
 		},
 		{
-			name:  "token_use absent is accepted",
+			// Cognito ID tokens always say token_use "id"; a token that does
+			// not say what it is is not one.
+			name:  "token_use absent",
 			token: func() string { return sign(t, f.iss, with(nurseClaims(), "token_use", nil)) },
-			want:  carepost.Principal{Subject: "sub-nurse-1", Role: carepost.RoleNurse, PracticeID: "prac-1", Name: "Nora Nurse"},
+			code:  carepost.CodeUnauthenticated,
 		},
 		{
 			name:  "no subject",
