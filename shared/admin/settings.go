@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"sort"
@@ -193,7 +194,9 @@ func Validate(p carepost.Practice) error {
 			return bad(fmt.Sprintf("holidays[%d]", i), "a holiday must be a date YYYY-MM-DD")
 		}
 	}
-	for c, h := range p.Turnaround {
+	// Maps in key order, so the 422 names the same field every time.
+	for _, c := range slices.Sorted(maps.Keys(p.Turnaround)) {
+		h := p.Turnaround[c]
 		if !c.Valid() {
 			return bad("turnaroundHours."+safeKey(string(c)), "unknown category")
 		}
@@ -239,7 +242,8 @@ func Validate(p carepost.Practice) error {
 		}
 		return bad(field, "an owner is pool:<name> or user:<subject>")
 	}
-	for c, o := range p.Routing {
+	for _, c := range slices.Sorted(maps.Keys(p.Routing)) {
+		o := p.Routing[c]
 		if !c.Valid() {
 			return bad("routing."+safeKey(string(c)), "unknown category")
 		}
