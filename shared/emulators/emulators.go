@@ -56,6 +56,7 @@ func (p Ports) Env() []string {
 		"AWS_ENDPOINT_URL_DYNAMODB=" + p.url(p.DynamoDB),
 		"AWS_ENDPOINT_URL_KMS=" + p.url(p.Moto),
 		"AWS_ENDPOINT_URL_S3=" + p.url(p.Moto),
+		"AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER=" + p.url(p.Moto),
 		"AWS_ENDPOINT_URL_SQS=" + p.url(p.SQS),
 		"AWS_ENDPOINT_URL_SESV2=" + p.url(p.SES),
 		"CAREPOST_MAILBOX_URL=" + p.url(p.SES),
