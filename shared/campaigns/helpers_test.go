@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/carepost/carepost/shared/app"
+	"github.com/carepost/carepost/shared/apptest"
 	"github.com/carepost/carepost/shared/campaigns"
 	"github.com/carepost/carepost/shared/carepost"
 	"github.com/carepost/carepost/shared/linkkeys"
@@ -90,4 +91,30 @@ func serviceFor(a *app.App) *campaigns.Service {
 		Queue:     &campaigns.Queue{SQS: a.Clients.SQS, URL: a.Config.CampaignQueueURL},
 		PublicURL: a.Config.PublicURL, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now, NewID: messaging.RandomID,
 	}
+}
+
+// startedCampaign creates a campaign of n recipients at domain through svc
+// as the scheduler, starts it, and returns its id and recipient ids.
+func startedCampaign(t testing.TB, h *apptest.Harness, svc *campaigns.Service, n int, domain string) (string, []string) {
+	t.Helper()
+	ctx := context.Background()
+	who := carepost.Principal{Subject: h.Subject(t, "scheduler"), Role: carepost.RoleScheduler, PracticeID: apptest.PracticeA}
+	list := csvOf(n, domain)
+	res, err := svc.Create(ctx, who, campaigns.CreateInput{Name: domain, Template: carepost.CampaignTemplate{Subject: "Hi", Text: "x"}, Audience: campaigns.Audience{CSV: &list}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cid := res.Campaign.ID
+	if _, err := svc.Schedule(ctx, who, cid, campaigns.ScheduleInput{}); err != nil {
+		t.Fatal(err)
+	}
+	page, err := h.App.Store.Recipients(ctx, apptest.PracticeA, cid, "", true, nil, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rids []string
+	for _, r := range page.Items {
+		rids = append(rids, r.ID)
+	}
+	return cid, rids
 }

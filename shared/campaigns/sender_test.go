@@ -174,26 +174,16 @@ func TestStaleClaimsAreSettledNeverResent(t *testing.T) {
 	a := h.App
 	ctx := context.Background()
 	svc := serviceFor(a)
-	who := carepost.Principal{Subject: h.Subject(t, "scheduler"), Role: carepost.RoleScheduler, PracticeID: apptest.PracticeA}
-	list := csvOf(2, "stale.test")
-	res, err := svc.Create(ctx, who, campaigns.CreateInput{Name: "Stale", Template: carepost.CampaignTemplate{Subject: "Hi", Text: "x"}, Audience: campaigns.Audience{CSV: &list}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cid := res.Campaign.ID
-	if _, err := svc.Schedule(ctx, who, cid, campaigns.ScheduleInput{}); err != nil {
-		t.Fatal(err)
-	}
-	page, _ := a.Store.Recipients(ctx, apptest.PracticeA, cid, "", true, nil, 10)
+	cid, rids := startedCampaign(t, h, svc, 2, "stale.test")
 	// A sender claimed the first recipient an hour ago and died.
-	dead := page.Items[0].ID
+	dead := rids[0]
 	if err := a.Store.ChangeRecipient(ctx, apptest.PracticeA, cid, dead, carepost.RecipientChange{From: carepost.RecipientPending, To: carepost.RecipientSending, Claimed: time.Now().Add(-time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	_ = a.Store.AddCampaignCounts(ctx, apptest.PracticeA, cid, carepost.CampaignCounts{Sending: 1})
 	mailer := &fakeMailer{tries: map[string]int{}, sent: map[string]int{}}
 	sender := &campaigns.Sender{Service: svc, Mailer: mailer, Limiter: campaigns.NewLimiter(1000, 0)}
-	if _, err := sender.Handle(ctx, sendEvent(apptest.PracticeA, cid, []string{page.Items[0].ID, page.Items[1].ID}, 1)); err != nil {
+	if _, err := sender.Handle(ctx, sendEvent(apptest.PracticeA, cid, rids, 1)); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := len(mailer.mails), 1; got != want {
@@ -334,18 +324,8 @@ func TestShutdownDuringClaimStillSendsOnce(t *testing.T) {
 	h := apptest.New(t)
 	a := h.App
 	svc := serviceFor(a)
-	who := carepost.Principal{Subject: h.Subject(t, "scheduler"), Role: carepost.RoleScheduler, PracticeID: apptest.PracticeA}
-	list := csvOf(1, "shutdown.test")
-	res, err := svc.Create(context.Background(), who, campaigns.CreateInput{Name: "Shutdown", Template: carepost.CampaignTemplate{Subject: "Hi", Text: "x"}, Audience: campaigns.Audience{CSV: &list}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cid := res.Campaign.ID
-	if _, err := svc.Schedule(context.Background(), who, cid, campaigns.ScheduleInput{}); err != nil {
-		t.Fatal(err)
-	}
-	page, _ := a.Store.Recipients(context.Background(), apptest.PracticeA, cid, "", true, nil, 10)
-	rid := page.Items[0].ID
+	cid, rids := startedCampaign(t, h, svc, 1, "shutdown.test")
+	rid := rids[0]
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -382,21 +362,7 @@ func TestStalledCheckRecountsDriftedCounters(t *testing.T) {
 	a := h.App
 	ctx := context.Background()
 	svc := serviceFor(a)
-	who := carepost.Principal{Subject: h.Subject(t, "scheduler"), Role: carepost.RoleScheduler, PracticeID: apptest.PracticeA}
-	list := csvOf(3, "drift.test")
-	res, err := svc.Create(ctx, who, campaigns.CreateInput{Name: "Drift", Template: carepost.CampaignTemplate{Subject: "Hi", Text: "x"}, Audience: campaigns.Audience{CSV: &list}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cid := res.Campaign.ID
-	if _, err := svc.Schedule(ctx, who, cid, campaigns.ScheduleInput{}); err != nil {
-		t.Fatal(err)
-	}
-	page, _ := a.Store.Recipients(ctx, apptest.PracticeA, cid, "", true, nil, 10)
-	var rids []string
-	for _, r := range page.Items {
-		rids = append(rids, r.ID)
-	}
+	cid, rids := startedCampaign(t, h, svc, 3, "drift.test")
 	mailer := &fakeMailer{tries: map[string]int{}, sent: map[string]int{}}
 	sender := &campaigns.Sender{Service: svc, Mailer: mailer, Limiter: campaigns.NewLimiter(1000, 0)}
 	if _, err := sender.Handle(ctx, sendEvent(apptest.PracticeA, cid, rids, 1)); err != nil {
