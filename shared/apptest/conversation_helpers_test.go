@@ -5,85 +5,25 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/carepost/carepost/shared/apptest"
 	"github.com/carepost/carepost/shared/auditlog"
-	"github.com/carepost/carepost/shared/sqsqueue"
 )
 
 // Helpers of the behaviour tests (inbox, read status, retraction,
-// reopening, consent, denied access): a settable clock, the triage worker
-// run by hand, and decoders of the answers the tests look into.
-
-// testClock is a settable time shared by the messaging service and triage.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+// reopening, consent, denied access): a settable clock and decoders of the answers the tests look into.
 
 // withClock makes the messaging service and triage read the time from a
 // clock set to at (New York wall time, "2006-01-02 15:04").
-func withClock(t *testing.T, h *apptest.Harness, at string) *testClock {
+func withClock(t *testing.T, h *apptest.Harness, at string) *apptest.Clock {
 	t.Helper()
-	c := &testClock{t: newYork(t, at)}
+	c := apptest.NewClock(apptest.NewYork(t, at))
 	h.App.Messaging.Now = c.Now
 	h.App.Triage.Now = c.Now
 	h.App.Triage.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	return c
-}
-
-func newYork(t testing.TB, s string) time.Time {
-	t.Helper()
-	loc, err := time.LoadLocation("America/New_York")
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := time.ParseInLocation("2006-01-02 15:04", s, loc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v.UTC()
-}
-
-// drainTriage runs the triage worker over the harness's triage queue until
-// it is empty, as the event source mapping would; it returns how many
-// events it handled.
-func drainTriage(t *testing.T, h *apptest.Harness) int {
-	t.Helper()
-	w, ok := h.App.Worker("triage")
-	if !ok {
-		t.Fatal("no triage worker wired")
-	}
-	p := &sqsqueue.Poller{SQS: h.Stack.Clients.SQS, QueueURL: w.QueueURL, BatchSize: w.BatchSize, Handle: w.Handle}
-	total, empty := 0, 0
-	for empty < 2 {
-		n, err := p.PollOnce(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n == 0 {
-			empty++
-			time.Sleep(100 * time.Millisecond)
-			continue
-		}
-		total += n
-	}
-	return total
 }
 
 // threadView is a thread as listed or read.

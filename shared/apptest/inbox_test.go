@@ -62,7 +62,7 @@ func TestInboxOrderFiltersAndPaging(t *testing.T) {
 	rxLow := open("patient2", refill(2))                                                                                       // 10:15 high (few doses left), due Thu 08:15
 	fever := open("patient", map[string]any{"form": reading(38.8)})                                                            // 10:20 high (alarming), due Wed 09:20
 	chest := open("patient2", map[string]any{"category": "question", "subject": "help", "body": "I have crushing chest pain"}) // 10:25 urgent
-	if got, want := drainTriage(t, h), 6; got != want {
+	if got, want := h.Drain(t, "triage"), 6; got != want {
 		t.Fatalf("triage handled %d events, want %d", got, want)
 	}
 	names := map[string]string{rx: "rx", q1: "q1", q2: "q2", rxLow: "rxLow", fever: "fever", chest: "chest"}
@@ -146,7 +146,7 @@ func TestInboxOrderFiltersAndPaging(t *testing.T) {
 		}
 		if it.Due == nil {
 			t.Errorf("%s: no due time after triage", name)
-		} else if want.due != "" && !it.Due.Equal(newYork(t, want.due)) {
+		} else if want.due != "" && !it.Due.Equal(apptest.NewYork(t, want.due)) {
 			t.Errorf("%s: due %s, want %s New York", name, it.Due, want.due)
 		}
 	}
@@ -178,7 +178,7 @@ func TestInboxOrderFiltersAndPaging(t *testing.T) {
 	check("status=reopened before the reply", list("status=reopened"))
 	clk.Advance(time.Hour)
 	post(t, h, "patient", "/v1/threads/"+q1+"/messages", map[string]any{"body": "still sore"})
-	if got, want := drainTriage(t, h), 1; got != want {
+	if got, want := h.Drain(t, "triage"), 1; got != want {
 		t.Fatalf("triage handled %d events after the reply, want %d", got, want)
 	}
 	check("status=reopened", list("status=reopened"), "q1")

@@ -34,7 +34,7 @@ func TestReplyToClosedThread(t *testing.T) {
 	}
 	a := h.Open(t, "patient", map[string]any{"category": "question", "subject": "a", "body": "first question"})
 	b := h.Open(t, "patient", map[string]any{"category": "question", "subject": "b", "body": "second question"})
-	if got := drainTriage(t, h); got != 2 {
+	if got := h.Drain(t, "triage"); got != 2 {
 		t.Fatalf("triage handled %d events, want 2", got)
 	}
 	for _, id := range []string{a.ThreadID, b.ThreadID} {
@@ -54,7 +54,7 @@ func TestReplyToClosedThread(t *testing.T) {
 	if got := readThread(t, h, "patient", a.ThreadID).Thread; got.Status != "reopened" || got.Owner != "pool:nurses" {
 		t.Errorf("after the patient's reply the thread is %s owned by %s, want reopened, pool:nurses", got.Status, got.Owner)
 	}
-	if got := drainTriage(t, h); got != 1 {
+	if got := h.Drain(t, "triage"); got != 1 {
 		t.Errorf("the reopened thread went through triage %d times, want 1", got)
 	}
 	due := readThread(t, h, "nurse", a.ThreadID).Thread.Due

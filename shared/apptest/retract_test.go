@@ -21,7 +21,7 @@ func TestRetractAndCorrect(t *testing.T) {
 	op := h.Open(t, "patient", map[string]any{"category": "question", "subject": "knee", "body": "my left knee hurts"})
 	// Triage posts its acknowledgement: a system note after the patient's
 	// message, which must not stand in the way of the correction.
-	if got := drainTriage(t, h); got != 1 {
+	if got := h.Drain(t, "triage"); got != 1 {
 		t.Fatalf("triage handled %d events, want 1", got)
 	}
 	pk := apptest.ThreadPK(apptest.PracticeA, op.ThreadID)

@@ -7,39 +7,13 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/carepost/carepost/shared/apptest"
 	"github.com/carepost/carepost/shared/carepost"
-	"github.com/carepost/carepost/shared/sqsqueue"
 	"github.com/carepost/carepost/shared/testenv"
 )
-
-// clock is a settable time shared by the messaging service and triage.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // env is a whole app on the emulators (practice A from apptest, New York,
 // Monday to Friday 08:00–17:00) with a controllable clock and staff
@@ -47,7 +21,7 @@ func (c *clock) Advance(d time.Duration) {
 // mailbox can be read without seeing other tests' mail.
 type env struct {
 	h     *apptest.Harness
-	clock *clock
+	clock *apptest.Clock
 	tag   string
 	start time.Time
 	email map[string]string // user name -> address
@@ -56,7 +30,7 @@ type env struct {
 func newEnv(t *testing.T, at string) *env {
 	t.Helper()
 	h := apptest.New(t)
-	e := &env{h: h, clock: &clock{t: nyTime(t, at)}, tag: testenv.RandomHex(4), start: time.Now().Add(-2 * time.Second), email: map[string]string{}}
+	e := &env{h: h, clock: apptest.NewClock(apptest.NewYork(t, at)), tag: testenv.RandomHex(4), start: time.Now().Add(-2 * time.Second), email: map[string]string{}}
 	h.App.Messaging.Now = e.clock.Now
 	h.App.Triage.Now = e.clock.Now
 	h.App.Triage.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -82,44 +56,12 @@ func newEnv(t *testing.T, at string) *env {
 	return e
 }
 
-func nyTime(t testing.TB, s string) time.Time {
-	t.Helper()
-	loc, err := time.LoadLocation("America/New_York")
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := time.ParseInLocation("2006-01-02 15:04", s, loc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v.UTC()
-}
+func nyTime(t testing.TB, s string) time.Time { return apptest.NewYork(t, s) }
 
 // drain runs the triage worker over the triage queue until it is empty,
 // as the event source mapping would, and returns how many records it
 // handed over.
-func (e *env) drain(t *testing.T) int {
-	t.Helper()
-	w, ok := e.h.App.Worker("triage")
-	if !ok {
-		t.Fatal("no triage worker wired")
-	}
-	p := &sqsqueue.Poller{SQS: e.h.Stack.Clients.SQS, QueueURL: w.QueueURL, BatchSize: w.BatchSize, Handle: w.Handle}
-	total, empty := 0, 0
-	for empty < 2 {
-		n, err := p.PollOnce(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n == 0 {
-			empty++
-			time.Sleep(100 * time.Millisecond)
-			continue
-		}
-		total += n
-	}
-	return total
-}
+func (e *env) drain(t *testing.T) int { return e.h.Drain(t, "triage") }
 
 // mails returns what the SES emulator captured for this test's staff.
 func (e *env) mails(t *testing.T) []testenv.Mail {
