@@ -133,14 +133,6 @@ func measurementKinds() []string {
 	return out
 }
 
-func allUnitSpellings() []string {
-	var out []string
-	for _, m := range measurements {
-		out = append(out, m.spellings...)
-	}
-	return out
-}
-
 var unitLists = func() map[string]string {
 	m := make(map[string]string, len(measurements))
 	for _, ms := range measurements {

@@ -159,14 +159,13 @@ var text2KB = func() string {
 }()
 
 type bench struct {
-	svc      *messaging.Service
-	env      *kmsenvelope.Envelope
-	kms      kmsenvelope.KMS
-	keyID    string
-	store    *memStore
-	patient  carepost.Principal
-	seq      int
-	threadID string
+	svc     *messaging.Service
+	env     *kmsenvelope.Envelope
+	kms     kmsenvelope.KMS
+	keyID   string
+	store   *memStore
+	patient carepost.Principal
+	seq     int
 }
 
 func newBench(b *testing.B) *bench { return newBenchKMS(b, &fakeKMS{}, "alias/bench") }

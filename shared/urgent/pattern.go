@@ -648,7 +648,6 @@ func indexRules(rs []rule, nwords int) [][]int32 {
 // ---- matching
 
 type match struct {
-	rule       int32
 	start, end int32 // token span [start, end)
 	pos        [maxElems]int32
 	n          int8
