@@ -10,6 +10,7 @@ LOCAL := .local
 DEV := $(LOCAL)/bin/carepost-dev
 # First of the four loopback ports the test emulators use (make run uses 18000-18003).
 TEST_PORT_BASE ?= 18100
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(CURDIR)/$(LOCAL)/jsii-cache
 
@@ -50,8 +51,10 @@ $(FHIRVAL)/.installed: tools/fhir-validate/package.json tools/fhir-validate/pack
 
 ## test: everything the tests need is installed, then unit and integration tests
 test: $(DEV) $(FHIRVAL)/.installed
-	@echo "==> go vet"
+	@echo "==> gofmt, go vet, staticcheck"
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "run: gofmt -w ."; exit 1; }
 	@$(GO) vet ./...
+	@$(GO) run $(STATICCHECK) ./...
 	@echo "==> unit and integration tests (race detector on) against the emulators on the test ports, then the mail scan"
 	@rm -f $(LOCAL)/thread-text.log
 	@CAREPOST_THREAD_TEXT_LOG=$(CURDIR)/$(LOCAL)/thread-text.log $(DEV) emulators -base $(TEST_PORT_BASE) -quiet -- \
@@ -84,7 +87,7 @@ fuzz:
 lint:
 	@echo "==> gofmt"; test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "run: gofmt -w ."; exit 1; }
 	@echo "==> go vet"; $(GO) vet ./...
-	@echo "==> staticcheck"; $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.7.0 ./... && (cd infra && $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.7.0 ./...)
+	@echo "==> staticcheck"; $(GO) run $(STATICCHECK) ./... && (cd infra && $(GO) run $(STATICCHECK) ./...)
 	@echo "==> govulncheck (needs the vulnerability database at vuln.go.dev)"
 	@if curl -s -m 5 -o /dev/null https://vuln.go.dev/index/db.json.gz; then \
 	  $(GO) run golang.org/x/vuln/cmd/govulncheck@v1.1.4 ./...; \
