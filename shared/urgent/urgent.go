@@ -280,31 +280,35 @@ func (c *Checker) Check(subject, text string, readings []Reading) Result {
 // a message (an idempotent retry answers as the first attempt did). A code
 // this version does not know counts as an emergency flag: when in doubt,
 // the stronger advice.
-func ResultOf(flags []string) Result {
-	if len(flags) == 0 {
-		return Result{}
+func ResultOf(codes []string) Result {
+	flags := make([]Flag, len(codes))
+	for i, c := range codes {
+		flags[i] = Flag(c)
 	}
-	res := Result{Urgent: true, Advice: AdviceCrisisLine}
-	for _, f := range flags {
-		res.Flags = append(res.Flags, Flag(f))
-		if Flag(f) != FlagSelfHarm {
-			res.Advice = AdviceEmergency
-		}
-	}
-	return res
+	return resultOf(flags)
 }
 
 func resultFor(raised uint32) Result {
-	if raised == 0 {
-		return Result{}
-	}
-	res := Result{Urgent: true, Advice: AdviceCrisisLine}
+	var flags []Flag
 	for i, f := range allFlags {
 		if raised&(1<<uint(i)) != 0 {
-			res.Flags = append(res.Flags, f)
-			if f != FlagSelfHarm {
-				res.Advice = AdviceEmergency
-			}
+			flags = append(flags, f)
+		}
+	}
+	return resultOf(flags)
+}
+
+// resultOf is the one rule for the advice: the crisis line when self-harm
+// is the only kind of flag, 911 when any other is present.
+func resultOf(flags []Flag) Result {
+	if len(flags) == 0 {
+		return Result{}
+	}
+	res := Result{Urgent: true, Flags: flags, Advice: AdviceCrisisLine}
+	for _, f := range flags {
+		if f != FlagSelfHarm {
+			res.Advice = AdviceEmergency
+			break
 		}
 	}
 	return res
