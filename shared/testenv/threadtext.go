@@ -58,9 +58,10 @@ func NoteThreadText(texts ...string) {
 	}
 }
 
-// NoteThreadJSON notes the thread texts in a request body: the string
+// NoteThreadJSON notes the thread texts in a JSON request body: the string
 // values of "subject", "body" and "text", and every string inside "form".
-func NoteThreadJSON(body any) {
+// A body that is not JSON notes nothing.
+func NoteThreadJSON(body []byte) {
 	var texts []string
 	var walk func(v any, inForm bool)
 	walk = func(v any, inForm bool) {
@@ -80,12 +81,8 @@ func NoteThreadJSON(body any) {
 			}
 		}
 	}
-	b, err := json.Marshal(body)
-	if err != nil {
-		return
-	}
 	var v any
-	if json.Unmarshal(b, &v) == nil {
+	if json.Unmarshal(body, &v) == nil {
 		walk(v, false)
 	}
 	NoteThreadText(texts...)

@@ -9,11 +9,9 @@ import (
 func TestThreadTextLogAndLeaks(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "texts.log")
 	t.Setenv(ThreadTextLogVar, path)
-	NoteThreadJSON(map[string]any{
-		"category": "prescription", "subject": "Refill of my Lisinopril",
-		"body": "short", // too short to note
-		"form": map[string]any{"medication": "Metformin extended release", "dosesLeft": 3, "pharmacy": map[string]any{"name": "Corner Street Pharmacy"}},
-	})
+	NoteThreadJSON([]byte(`{"category": "prescription", "subject": "Refill of my Lisinopril",
+		"body": "short",
+		"form": {"medication": "Metformin extended release", "dosesLeft": 3, "pharmacy": {"name": "Corner Street Pharmacy"}}}`)) // "short" is too short to note
 	NoteThreadText("Refill of my Lisinopril") // a duplicate
 	got, err := ReadThreadTexts(path)
 	if err != nil {
