@@ -23,6 +23,8 @@ type PreferencesInput struct {
 	EmailNotifications *bool `json:"emailNotifications"`
 }
 
+// ownPatient is the calling patient's record; any other caller is refused
+// (audited).
 func (s *Service) ownPatient(ctx context.Context, p carepost.Principal, action string) (carepost.PatientRecord, error) {
 	if p.Role != carepost.RolePatient || p.PatientID == "" {
 		return carepost.PatientRecord{}, s.require(ctx, p, action, carepost.RolePatient)

@@ -278,10 +278,7 @@ func (s *Service) RevokeProxy(ctx context.Context, p carepost.Principal, patient
 // adultPatient checks that p is a patient who has come of age; minors
 // manage proxies through the practice.
 func (s *Service) adultPatient(ctx context.Context, p carepost.Principal, action string) (carepost.PatientRecord, error) {
-	if p.Role != carepost.RolePatient || p.PatientID == "" {
-		return carepost.PatientRecord{}, s.require(ctx, p, action, carepost.RolePatient)
-	}
-	rec, err := s.Store.Patient(ctx, p.PracticeID, p.PatientID)
+	rec, err := s.ownPatient(ctx, p, action)
 	if err != nil {
 		return rec, err
 	}
