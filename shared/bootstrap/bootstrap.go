@@ -197,8 +197,8 @@ func EnsureQueue(ctx context.Context, c *sqs.Client, q resources.Queue) (url, dl
 }
 
 // EnsureBucket creates the attachments bucket if it is missing, and sets
-// its versioning and its default encryption (SSE-KMS under keyARN with S3
-// Bucket Keys, as the CDK stack does) every time, so a bucket made by an
+// its versioning and its default encryption (SSE-KMS under keyARN, an S3
+// Bucket Key as b.BucketKey says, as the CDK stack does) every time, so a bucket made by an
 // older bootstrap is brought up to date. Both settings are idempotent puts.
 // The noncurrent-version lifecycle rule is not set locally: no emulated time
 // passes for it to act on.

@@ -52,7 +52,8 @@ type Queue struct {
 }
 
 // Bucket is an S3 bucket. Its default encryption is SSE-KMS under the
-// storage key (Stack.StorageKeyAlias) with S3 Bucket Keys.
+// storage key (Stack.StorageKeyAlias), with an S3 Bucket Key only if
+// BucketKey says so.
 type Bucket struct {
 	// Name is the local bucket's name. In AWS the name is generated (S3
 	// names are global) and reaches the functions as CAREPOST_BUCKET.
