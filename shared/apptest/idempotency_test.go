@@ -171,6 +171,20 @@ func (c crashStore) CreateThread(ctx context.Context, t carepost.ThreadRecord, m
 	return c.AppendMessage(ctx, m, carepost.ThreadChange{PracticeID: t.PracticeID, ThreadID: t.ID, Set: t})
 }
 
+// consentedPatient is a harness whose demo patient accepted the agreement,
+// with the patient's token and principal (for calling the service directly).
+func consentedPatient(t *testing.T) (*apptest.Harness, string, carepost.Principal) {
+	t.Helper()
+	h := apptest.New(t)
+	h.Accept(t, "patient")
+	tok := h.Token(carepost.RolePatient)
+	p, err := h.App.Auth.Verify(context.Background(), tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, tok, p
+}
+
 // requestHash is what the HTTP layer hashes for an Idempotency-Key.
 func requestHash(method, path string, body []byte) string {
 	sum := sha256.Sum256([]byte(method + " " + path + "\n" + string(body)))
@@ -181,13 +195,7 @@ func requestHash(method, path string, body []byte) string {
 // but before updating (or creating) the thread; the client's retry with the
 // same key finishes the job instead of duplicating or losing the message.
 func TestRetryCompletesAfterCrash(t *testing.T) {
-	h := apptest.New(t)
-	h.Accept(t, "patient")
-	tok := h.Token(carepost.RolePatient)
-	p, err := h.App.Auth.Verify(context.Background(), tok)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, tok, p := consentedPatient(t)
 	crashing := messaging.New(crashStore{h.App.Store}, h.App.Envelope, nil, nil)
 
 	t.Run("reply", func(t *testing.T) {
@@ -401,13 +409,7 @@ func TestReplyRacingAnotherChange(t *testing.T) {
 // attempt would have told them: 911 for self-harm with an overdose, not
 // only the crisis line; and a retried urgent reply still carries advice.
 func TestRetryRepeatsTheUrgentAdvice(t *testing.T) {
-	h := apptest.New(t)
-	h.Accept(t, "patient")
-	tok := h.Token(carepost.RolePatient)
-	p, err := h.App.Auth.Verify(context.Background(), tok)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, tok, p := consentedPatient(t)
 	text := "I want to kill myself and I took all my sleeping pills"
 	advice := func(t *testing.T, body []byte) string {
 		t.Helper()
