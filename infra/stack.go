@@ -407,11 +407,6 @@ func (s *CarePostStack) statementsFor(f FunctionSpec, logGroup awslogs.LogGroup)
 	if a.Table {
 		storageVia = append(storageVia, "dynamodb")
 	}
-	// Deleting for good in the versioned bucket: list the versions and
-	// delete each by version id (s3:DeleteObjectVersion), delete markers
-	// too; only under att/, where attachments live.
-	attachmentVersions := st("AttachmentVersions", []string{"s3:ListBucketVersions"}, []*string{s.bucket.BucketArn()},
-		map[string]any{"StringLike": map[string]any{"s3:prefix": "att/*"}})
 	if a.Attachments {
 		storageVia = append(storageVia, "s3")
 		out = append(out, st("AttachmentObjects", []string{"s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectVersion"},
@@ -425,7 +420,11 @@ func (s *CarePostStack) statementsFor(f FunctionSpec, logGroup awslogs.LogGroup)
 		out = append(out, st("AttachmentPurge", []string{"s3:DeleteObject", "s3:DeleteObjectVersion"}, []*string{s.bucket.ArnForObjects(jsii.String("att/*"))}, nil))
 	}
 	if a.Attachments || a.PurgeAttachments {
-		out = append(out, attachmentVersions)
+		// Deleting for good in the versioned bucket: list the versions and
+		// delete each by version id (s3:DeleteObjectVersion), delete markers
+		// too; only under att/, where attachments live.
+		out = append(out, st("AttachmentVersions", []string{"s3:ListBucketVersions"}, []*string{s.bucket.BucketArn()},
+			map[string]any{"StringLike": map[string]any{"s3:prefix": "att/*"}}))
 	}
 	if len(storageVia) > 0 {
 		out = append(out, st("StorageKeyThroughService",
